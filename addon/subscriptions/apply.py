@@ -82,7 +82,13 @@ from addon.subscriptions.service import (
 )
 from addon.subscriptions.stale_fields import drop_refused
 from addon.subscriptions.stale_groups import LEFT_OUT, chosen_left_out, with_live_groups
-from addon.subscriptions.turned_off import not_made, skip_change, withdrawal_only
+from addon.subscriptions.turned_off import (
+    ONLY_WITHDRAWAL_SENT,
+    gives_more,
+    not_made,
+    skip_change,
+    withdrawal_only,
+)
 from addon.subscriptions.writeback import enqueue_status_write
 
 logger = logging.getLogger(__name__)
@@ -165,6 +171,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         # made already: not lost to an audience turned off, nor to a lost connection)
         owed_after_wait = change.move_waited and owed(change)
         skipped = not_made(audience, change, held_permissions) and not owed_after_wait
+        left_out = not skipped and gives_more(audience, change, held_permissions)
         change = withdrawal_only(audience, change)
         # As offered now (the admin may have stopped offering a group since the change was
         # asked), and then (one offered since was never shown to whoever chose: it stays).
@@ -294,6 +301,9 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
     async with services.db.transaction() as session:
         state = await settled(session, installation_id, change, member=applied.member is not None)
         state.last_problem = _after_wait(change, state.last_problem, applied)
+        if left_out:  # (said, not a problem of what was sent: `applied.problem` stays)
+            said = (state.last_problem, ONLY_WITHDRAWAL_SENT)
+            state.last_problem = " ".join(p for p in said if p)
         if applied.for_now:
             await enqueue_signup_retry(session, installation_id, change, hours)
         if stale_fields or gone:  # (so no longer offered: `stale_fields`, `stale_groups`)

@@ -64,6 +64,8 @@ logger = logging.getLogger(__name__)
 
 # Mailchimp's 75 minutes of retries of the `upemail`, and some slack.
 MOVE_WAIT = timedelta(minutes=80)
+# How often a change made due early (a reconnection runs owed work at once) looks for the move.
+MOVE_LOOK_AGAIN = timedelta(minutes=5)
 # Statuses of a contact whose member may have moved: Mailchimp changes the address of a
 # subscribed member only ('You can only update email addresses for members with a status of
 # "subscribed."', quoted in ibericode/mailchimp-user-sync#96); pending, as the app last knew
@@ -80,8 +82,8 @@ def _since(change: ContactChange) -> datetime:
 def signs_up(change: ContactChange) -> bool:
     """Whether the owed change waits as the shopper's sign-up (made at the address left when
     no move is told), not as a withdrawal (`ContactChange.owed_withdrawal`; one owed before
-    that was kept: by its fresh consent)."""
-    return change.fresh_consent and not change.owed_withdrawal
+    that was kept is a withdrawal: only those were owed then)."""
+    return change.fresh_consent and change.owed_withdrawal is False
 
 
 def awaiting_note(change: ContactChange) -> str:
@@ -239,7 +241,10 @@ async def resume_owed(services: Services, job: ClaimedJob, change: ContactChange
         return
     left = _since(change) + MOVE_WAIT - utcnow()
     if moved is None and left > timedelta(0):
-        raise RetryLater("Waits for Mailchimp's word of the contact's move", left.total_seconds())
+        # Looked at again now and then, not only at the deadline: a move landing while this
+        # ran (its `move_landed` makes only waiting jobs due) is then followed soon.
+        again = min(left, MOVE_LOOK_AGAIN).total_seconds()
+        raise RetryLater("Waits for Mailchimp's word of the contact's move", again)
     waited = waited.model_copy(update={"awaiting_move": False, "move_waited": True})
     async with services.db.transaction() as session:
         await JobRepository(session).enqueue(

@@ -167,9 +167,9 @@ class ContactChange(BaseModel):
     move_waited: bool = False
     # Owed as a withdrawal (of what the contact's record held when it began to wait), not as a
     # sign-up, though a staying save has the shopper's fresh consent too: with no move told it
-    # ends not sent, never made at the address left (`awaiting_move.signs_up`). False in one
-    # owed before this was kept.
-    owed_withdrawal: bool = False
+    # ends not sent, never made at the address left (`awaiting_move.signs_up`). None in one
+    # owed before this was kept: then only withdrawals were owed.
+    owed_withdrawal: bool | None = None
 
     @property
     def address_proven(self) -> bool:

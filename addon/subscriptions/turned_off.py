@@ -44,6 +44,22 @@ def not_made(audience: Audience, change: ContactChange, held_permissions: set[st
     return not withdraws(change, held_permissions)
 
 
+# Added to the contact's problem when a withdrawal went without what came with it.
+ONLY_WITHDRAWAL_SENT = (
+    "The store stopped offering this audience (turned off on the app's Audiences page) before "
+    "this change reached Mailchimp: only the consents withdrawn were sent, not the consents "
+    "given or the groups chosen with them."
+)
+
+
+def gives_more(audience: Audience, change: ContactChange, held_permissions: set[str]) -> bool:
+    """Whether `withdrawal_only` leaves out something the change gave: a consent not held, or
+    a choice of groups (then said on the contact: `ONLY_WITHDRAWAL_SENT`)."""
+    if audience.active or change.action is Action.UNSUBSCRIBE or not change.fresh_consent:
+        return False
+    return bool(set(change.permission_ids) - held_permissions) or change.interest_ids is not None
+
+
 def withdrawal_only(audience: Audience, change: ContactChange) -> ContactChange:
     """The part of a change of a turned-off audience that still goes (one `not_made` keeps):
     a withdrawal, without the fresh consent (which would subscribe again a contact who left)

@@ -13,7 +13,11 @@ from sqlalchemy import select
 
 from addon.jobs.models import Job
 from addon.subscriptions.models import ContactState
-from addon.subscriptions.turned_off import AUDIENCE_TURNED_OFF, CHANGE_SKIPPED
+from addon.subscriptions.turned_off import (
+    AUDIENCE_TURNED_OFF,
+    CHANGE_SKIPPED,
+    ONLY_WITHDRAWAL_SENT,
+)
 from tests.conftest import SALEOR_API_URL
 from tests.subscriptions.conftest import Shop, _subscribed_customer
 
@@ -212,3 +216,9 @@ async def test_a_consent_withdrawn_still_reaches_an_audience_turned_off_meanwhil
     assert shop.consents(ANN)[permission] is False
     assert not member.interests.get(veg, False)
     assert await _notes(shop) == []
+    # Her page and the customer panel say what was left out.
+    async with shop.services.db.session() as session:
+        state = await session.scalar(
+            select(ContactState).where(ContactState.email == ANN, ContactState.list_id == news)
+        )
+    assert state is not None and state.last_problem == ONLY_WITHDRAWAL_SENT

@@ -321,3 +321,32 @@ async def test_a_change_of_a_member_mailchimp_holds_reads_no_owed_lane(
         event.remove(engine, "before_cursor_execute", record)
 
     assert asked == []
+
+
+async def test_a_staying_withdrawal_owed_before_the_flag_was_kept_is_still_one(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    """A consent withdrawn while staying (the shopper's fresh consent too), owed by an app
+    that did not yet record how it was owed (`ContactChange.owed_withdrawal`): then only
+    withdrawals were owed, so with no move told it ends not sent, no member made where the
+    contact left."""
+    shop = newsletter
+    news = shop.ids["news"]
+    auth, permission = await _joined(shop)
+    await _moved_in_mailchimp(shop)
+    await _ask(shop, auth, _withdrawal(shop, False))
+    await shop.work()
+    async with shop.services.db.transaction() as session:
+        [job] = await session.scalars(
+            select(Job).where(Job.kind == APPLY_JOB, Job.status == JobStatus.PENDING)
+        )
+        assert job.payload["owed_withdrawal"] is True
+        # As the earlier version wrote it (a new dict: the column's change is then seen).
+        job.payload = {k: v for k, v in job.payload.items() if k != "owed_withdrawal"}
+
+    clock.advance(MOVE_WAIT.total_seconds())
+    await shop.work()
+
+    assert shop.member(news, MAX) is None
+    assert (await _record(shop)).last_problem == MOVE_NOT_TOLD
+    assert shop.consents(NEW)[permission] is True  # never told where: nothing reached it
