@@ -120,6 +120,13 @@ async def enqueue_erasure(
     waiting = await _waiting(session, installation_id, request.email)
     if waiting is not None:
         request = _carried(request, waiting[1])
+    # Its first step at once, ahead of its lane, where a contact's job may wait for the account
+    # (`subscriptions.upemail_waits`): nothing queued may send the customer, and the address
+    # counts as erased from now. The job does it again when it runs (`handle_erase`).
+    addresses = await addresses_of(session, installation_id, request.email, request.saleor_user_id)
+    records = await ledger_records(session, installation_id, addresses, request.saleor_user_id)
+    await drop_pushes(session, installation_id, records)
+    await remember_erased(session, installation_id, addresses, utcnow())
     await JobRepository(session).enqueue(
         installation_id,
         ERASE_JOB,

@@ -22,7 +22,12 @@ from sqlalchemy import select, update
 from addon.clock import ManualClock
 from addon.connection.reconnect import RECONNECT_RETRY_SECONDS, RECONNECT_WAIT
 from addon.db.types import utcnow
+from addon.erasure.jobs import enqueue_erasure
+from addon.erasure.schemas import EraseRequest, ErasureSource
+from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
+from addon.mailchimp import subscriber_hash
+from addon.privacy.erased import erased_among
 from addon.subscriptions.mailchimp_hooks import EVENT_JOB
 from addon.subscriptions.metadata import EMAIL_PREFIX, STATUS_PREFIX
 from addon.subscriptions.models import ContactState
@@ -237,3 +242,28 @@ async def test_a_withdrawal_waiting_for_the_move_reaches_the_member_where_it_mov
     clock.advance(2 * RECONNECT_RETRY_SECONDS)
     await shop.work()
     _withdrawn_at_new(shop, permission, leaves=True)
+
+
+async def test_an_erasure_asked_meanwhile_takes_effect_at_once(newsletter: Shop) -> None:
+    """The waiting change holds the contact's lane; an erasure of the address, queued behind
+    it, still counts at once: nothing queued sends the customer to Mailchimp any more."""
+    shop = newsletter
+    customer = await _subscribed_customer(shop, OLD)
+    await _moves(shop, OLD, NEW)
+    await _away(shop, "reset")
+    await _told(shop, OLD, NEW)
+    await shop.work()
+    await _waits(shop)
+
+    async with shop.services.db.transaction() as session:
+        installation_id = await session.scalar(select(Installation.id))
+        assert installation_id is not None
+        request = EraseRequest(
+            email=OLD, saleor_user_id=customer.global_id, source=ErasureSource.PANEL
+        )
+        await enqueue_erasure(session, installation_id, request)
+    await shop.work()
+
+    async with shop.services.db.session() as session:
+        assert subscriber_hash(OLD) in await erased_among(session, installation_id, [OLD])
+    await _waits(shop)  # (the erasure itself runs once the account is back)
