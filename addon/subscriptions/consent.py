@@ -165,8 +165,11 @@ class OrderRef(CheckoutRef):
         though nobody signed in. Its PLACED event names the user of the request that completed
         it (`order_created` → saleor/order/events.py `order_created_event(user=user)`): the
         signed-in customer, none for a guest. An order from a draft (PLACED_FROM_DRAFT: staff
-        placed it) or completed automatically once paid (PLACED_AUTOMATICALLY_FROM_PAID_CHECKOUT)
-        is not the customer's own placing: neither proves the address."""
+        placed it) proves nothing of the customer's address. Nor, though their shopper may have
+        been signed in, does one an app made from a checkout (`orderCreateFromCheckout`: PLACED
+        names no user) or one completed automatically once paid
+        (PLACED_AUTOMATICALLY_FROM_PAID_CHECKOUT, no user): Saleor records the same for a
+        guest's checkout given to an account (docs/storefront-api.md)."""
         owner = super().owner(email)
         placed_by = {e.user.id for e in self.events if e.type == "PLACED" and e.user is not None}
         return owner if owner is not None and owner.id in placed_by else None
