@@ -29,6 +29,7 @@ from addon.mailchimp import CartInput, ForgottenEmailNotSubscribed, subscriber_h
 from addon.privacy.erased import Erased, erased_among
 from addon.subscriptions.checkout_consent import CheckoutConsent, queue_checkout_consent
 from addon.subscriptions.metadata import Consent
+from addon.subscriptions.schemas import app_form
 
 Sent = TypeVar("Sent")
 # Whether the app erased an address (`addon.privacy.erased`).
@@ -215,7 +216,9 @@ def _checkout_consent(checkout: SaleorCheckout, body: CartInput) -> CheckoutCons
         return None
     # The checkout's consent is for the address typed into it: a signed-in shopper's cart
     # names their account's, which may be another (the order applies it to its own address).
-    if (checkout.email or "").lower() != email.lower():
+    # (in the form the app keys contacts by: Saleor holds an internationalised domain in its
+    # ASCII form, the cart names the Unicode one)
+    if app_form(checkout.email or "") != app_form(email):
         return None
     if not Consent.from_metadata(checkout.consent or {}).subscribe:
         return None

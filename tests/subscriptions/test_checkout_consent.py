@@ -294,3 +294,17 @@ async def test_a_job_queued_by_the_previous_version_is_read_again(newsletter: Sh
     assert _fruit(shop, "bob@example.com") is True
     state = await _state(shop.services, "bob@example.com")
     assert state is not None and state.saleor_user_id == bob.global_id
+
+
+async def test_a_guest_of_an_internationalised_domain_gets_the_consent(
+    newsletter: Shop, carts: Store
+) -> None:
+    """Saleor holds the domain in its ASCII form (xn--…), the cart names the Unicode one (the
+    contact's, `addon.subscriptions.schemas.app_form`): the same address."""
+    shop = newsletter
+    await _contact(shop, "bob@bücher.de")
+    await _checkout(carts, "Bob@xn--bcher-kva.de", _consent(shop, groups=True))
+    await carts.drain()
+
+    assert shop.member(shop.ids["news"], "bob@bücher.de").status == "subscribed"
+    assert _fruit(shop, "bob@bücher.de") is True
