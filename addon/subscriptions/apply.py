@@ -301,7 +301,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
     async with services.db.transaction() as session:
         state = await settled(session, installation_id, change, member=applied.member is not None)
         state.last_problem = _after_wait(change, state.last_problem, applied)
-        if left_out:  # (said, not a problem of what was sent: `applied.problem` stays)
+        if left_out and applied.member is not None and applied.problem is None:  # (sent)
             said = (state.last_problem, ONLY_WITHDRAWAL_SENT)
             state.last_problem = " ".join(p for p in said if p)
         if applied.for_now:

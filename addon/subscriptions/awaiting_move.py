@@ -81,8 +81,8 @@ def _since(change: ContactChange) -> datetime:
 
 def signs_up(change: ContactChange) -> bool:
     """Whether the owed change waits as the shopper's sign-up (made at the address left when
-    no move is told), not as a withdrawal (`ContactChange.owed_withdrawal`; one owed before
-    that was kept is a withdrawal: only those were owed then)."""
+    no move is told), not as a withdrawal (`ContactChange.owed_withdrawal`; one owed by a
+    release before that was kept is a withdrawal: only those were owed then)."""
     return change.fresh_consent and change.owed_withdrawal is False
 
 

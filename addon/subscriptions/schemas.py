@@ -168,7 +168,7 @@ class ContactChange(BaseModel):
     # Owed as a withdrawal (of what the contact's record held when it began to wait), not as a
     # sign-up, though a staying save has the shopper's fresh consent too: with no move told it
     # ends not sent, never made at the address left (`awaiting_move.signs_up`). None in one
-    # owed before this was kept: then only withdrawals were owed.
+    # owed by a release before this was kept: those owed only withdrawals.
     owed_withdrawal: bool | None = None
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from addon.jobs.models import Job
@@ -182,8 +183,9 @@ async def test_a_group_offered_only_after_the_choice_is_left_as_it_is(newsletter
     assert (interests[fruit], interests[veg], interests[vegan]) == (True, False, True)
 
 
+@pytest.mark.parametrize("archived", [False, True], ids=["member", "archived meanwhile"])
 async def test_a_consent_withdrawn_still_reaches_an_audience_turned_off_meanwhile(
-    newsletter: Shop,
+    newsletter: Shop, archived: bool
 ) -> None:
     """Ann, subscribed with a GDPR permission, saves her page staying in News without it and
     with Veg; the admin turns News off before the job runs. The withdrawal goes (she is owed
@@ -208,6 +210,10 @@ async def test_a_consent_withdrawn_still_reaches_an_audience_turned_off_meanwhil
     )
     assert answer.status_code == 202, answer.text
     await _settings(shop, active_list_ids=[deals], default_list_id=deals)
+    if archived:  # (nothing is then sent: not said to be)
+        await shop.mc("DELETE", f"/lists/{news}/members/{ANN}")
+        await shop.work()
+        return await _not_said(shop, news)
 
     await shop.work()
 
@@ -222,3 +228,11 @@ async def test_a_consent_withdrawn_still_reaches_an_audience_turned_off_meanwhil
             select(ContactState).where(ContactState.email == ANN, ContactState.list_id == news)
         )
     assert state is not None and state.last_problem == ONLY_WITHDRAWAL_SENT
+
+
+async def _not_said(shop: Shop, news: str) -> None:
+    async with shop.services.db.session() as session:
+        state = await session.scalar(
+            select(ContactState).where(ContactState.email == ANN, ContactState.list_id == news)
+        )
+    assert state is not None and ONLY_WITHDRAWAL_SENT not in str(state.last_problem)
