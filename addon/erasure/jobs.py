@@ -124,9 +124,7 @@ async def enqueue_erasure(
     # (`subscriptions.upemail_waits`): nothing queued may send the customer, and the address
     # counts as erased from now. The job does it again when it runs (`handle_erase`).
     addresses = await addresses_of(session, installation_id, request.email, request.saleor_user_id)
-    records = await ledger_records(session, installation_id, addresses, request.saleor_user_id)
-    await drop_pushes(session, installation_id, records)
-    await remember_erased(session, installation_id, addresses, utcnow())
+    await _first_step(session, installation_id, request, addresses)
     await JobRepository(session).enqueue(
         installation_id,
         ERASE_JOB,
@@ -134,6 +132,20 @@ async def enqueue_erasure(
         coalesce_key=_key(request.email),
         lane=f"contact:{subscriber_hash(request.email)}",
     )
+
+
+async def _first_step(
+    session: AsyncSession,
+    installation_id: int,
+    request: EraseRequest,
+    addresses: set[str],
+    running_job_id: int | None = None,
+) -> None:
+    """The customer's queued pushes dropped (but the erasure's own running job) and the
+    addresses counted as erased from now."""
+    records = await ledger_records(session, installation_id, addresses, request.saleor_user_id)
+    await drop_pushes(session, installation_id, records, running_job_id)
+    await remember_erased(session, installation_id, addresses, utcnow())
 
 
 def _request_or_none(payload: object) -> EraseRequest | None:
@@ -250,9 +262,7 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
         )
         # First (kept even if it waits): nothing queued may send the customer once erased, and
         # their orders are held back already while it waits (`forget` sets the final time).
-        records = await ledger_records(session, installation_id, addresses, request.saleor_user_id)
-        await drop_pushes(session, installation_id, records, job.id)
-        await remember_erased(session, installation_id, addresses, utcnow())
+        await _first_step(session, installation_id, request, addresses, job.id)
         # Asked of the account connected before: the one connected now holds none of its
         # audiences and stores, and "erased" there would be untrue.
         switched = await asked_of_another_account(session, job)
