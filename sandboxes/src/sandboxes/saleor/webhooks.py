@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from graphql import (
     DocumentNode,
@@ -109,10 +110,16 @@ def events_from_query(query: str) -> list[str]:
 
     Saleor derives a webhook's events from its query when the manifest lists none.
     """
+    return list(_events_from_query(query))
+
+
+@lru_cache(maxsize=256)
+def _events_from_query(query: str) -> tuple[str, ...]:
+    """Read once per text: an app registers the same few documents at every installation."""
     try:
         document: DocumentNode = parse(query)
     except GraphQLSyntaxError:
-        return []
+        return ()
     events: list[str] = []
     for definition in document.definitions:
         if not (
@@ -126,9 +133,10 @@ def events_from_query(query: str) -> list[str]:
             for inner in selection.selection_set.selections if selection.selection_set else ():
                 if isinstance(inner, InlineFragmentNode) and inner.type_condition is not None:
                     events.append(event_enum_name(inner.type_condition.name.value))
-    return events
+    return tuple(events)
 
 
+@lru_cache(maxsize=256)
 def subscription_problem(query: str, schema: GraphQLSchema) -> tuple[str, str] | None:
     """What Saleor's `SubscriptionQuery` finds wrong with a webhook's query (its message and
     `WebhookErrorCode`), in its order (saleor/graphql/webhook/subscription_query.py
@@ -136,7 +144,9 @@ def subscription_problem(query: str, schema: GraphQLSchema) -> tuple[str, str] |
     `webhookCreate`/`webhookUpdate` and an app's installation (manifest_validations.py
     `clean_webhooks`: "Subscription query is not valid: " and this message) refuse it. Its
     message joins the distinct messages with ";". (graphql-core's own rule already refuses a
-    second top field, which Saleor checks after validating.)"""
+    second top field, which Saleor checks after validating.) Kept per text and schema (each
+    version's is built once): an app registers the same few documents at every installation,
+    and their parse and validation were a twentieth of a test's set-up."""
     try:
         document = parse(query)
     except GraphQLError as exc:
