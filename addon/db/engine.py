@@ -89,7 +89,6 @@ GROWN_FROM = 64
 # grow with the store in the initial-sync benchmark (`sqlite3_memory_used`): 24 MB at a tenth
 # of its size, 51 MB at full size; with these, 16 and 22 MB.
 SQLITE_CACHE_KIB = 1024
-PG_PREPARED_STATEMENTS = 500
 SQLITE_INSERT_ROWS = 100
 
 
@@ -130,11 +129,6 @@ class Database:
             options["module"] = OneTripDBAPI()  # a statement is one trip to aiosqlite's thread
         else:
             options["pool_recycle"] = RECYCLE_SECONDS
-            # asyncpg keeps a connection's last 100 prepared statements: fewer than the app
-            # issues (a job's claim, ledger, outcome and its capability's own), so statements
-            # were prepared again and again, a round trip and a server-side parse each. Five
-            # hundred cover them; each costs the server a few kilobytes per connection.
-            options["connect_args"] = {"prepared_statement_cache_size": PG_PREPARED_STATEMENTS}
         self.engine: AsyncEngine = create_async_engine(url, **options)
         self.write_turn: WriteTurn | None = None  # SQLite's (see addon.db.write_turn)
         if self.is_sqlite:
