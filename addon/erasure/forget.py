@@ -49,7 +49,7 @@ from addon.jobs.models import Job, JobStatus
 from addon.mailchimp import subscriber_hash
 from addon.privacy.erased import remember_erased
 from addon.subscriptions.customer_addresses import CustomerAddress, CustomerPastAddress
-from addon.subscriptions.models import ContactState, RegistrationConsent
+from addon.subscriptions.models import ContactState, RegistrationConsent, SignedInCheckout
 from addon.subscriptions.statuses_seen import STATUSES_SEEN_JOB
 
 
@@ -239,6 +239,13 @@ async def forget(
             delete(RegistrationConsent).where(
                 RegistrationConsent.installation_id == installation_id,
                 RegistrationConsent.saleor_user_id == saleor_user_id,
+            )
+        )
+        # The checkouts whose consent they gave signed in (`checkout_owner`).
+        await session.execute(
+            delete(SignedInCheckout).where(
+                SignedInCheckout.installation_id == installation_id,
+                SignedInCheckout.saleor_user_id == saleor_user_id,
             )
         )
     done.engagement = await _forget_engagement(session, installation_id, lowered, saleor_user_id)

@@ -145,6 +145,7 @@ FEATURES: tuple[Feature, ...] = (
         + _webhooks(
             "subscriptions_customer_created",
             "subscriptions_order_created",
+            "subscriptions_checkout_owner",
             "subscriptions_customer_updated",
             "subscriptions_email_changed",
         ),

@@ -31,14 +31,15 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     from addon.subscriptions.address_changed import handle_address_changed
     from addon.subscriptions.apply import handle_apply
     from addon.subscriptions.checkout_consent import CHECKOUT_CONSENT_JOB, CheckoutConsent
+    from addon.subscriptions.checkout_owner import WEBHOOK_SLUG as CHECKOUT_OWNER_SLUG
+    from addon.subscriptions.checkout_owner import CheckoutMetadataUpdated, handle_checkout_owner
     from addon.subscriptions.consent import (
-        CustomerCreated,
-        OrderCreated,
         handle_checkout_consent,
         handle_customer_created,
         handle_customer_updated,
         handle_order_created,
     )
+    from addon.subscriptions.consent_payloads import CustomerCreated, OrderCreated
     from addon.subscriptions.mailchimp_hooks import (
         EVENT_JOB,
         event_failed,
@@ -101,6 +102,11 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         webhook_job_kind("subscriptions-order-created"),
         handle_order_created,
         payload=WebhookJob[OrderCreated],
+    )
+    registry.register(
+        webhook_job_kind(CHECKOUT_OWNER_SLUG),
+        handle_checkout_owner,
+        payload=WebhookJob[CheckoutMetadataUpdated],
     )
     registry.register(
         webhook_job_kind("subscriptions-customer-created"),

@@ -13,11 +13,9 @@ once it is confirmed, once (`registration_consents.py`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,8 +24,16 @@ from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.services import Services
 from addon.subscriptions.address_changed import queue_after_order
 from addon.subscriptions.checkout_consent import CheckoutConsent, release_checkout_consent
+from addon.subscriptions.checkout_owner import checkout_user
+from addon.subscriptions.consent_payloads import (
+    CheckoutRef,
+    CustomerCreated,
+    OrderCreated,
+    OrderRef,
+    Signup,
+    UserRef,
+)
 from addon.subscriptions.customer_addresses import record_first_address
-from addon.subscriptions.metadata import Consent
 from addon.subscriptions.models import WITHDRAWN_STATUSES, ContactState
 from addon.subscriptions.profile_sync import (
     CustomerChanged,
@@ -43,148 +49,6 @@ from addon.subscriptions.schemas import Action, Source, app_form, normalize_emai
 from addon.subscriptions.service import SubscriptionService, is_connected
 
 logger = logging.getLogger(__name__)
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-
-class MetadataItem(_Payload):
-    key: str
-    value: str
-
-
-class _WithMetadata(_Payload):
-    metadata: list[MetadataItem] = Field(default_factory=list)
-
-    @property
-    def consent(self) -> Consent:
-        return Consent.from_metadata({m.key: m.value for m in self.metadata})
-
-
-class _Id(_Payload):
-    id: str
-
-
-class Named(_Payload):
-    """A customer's or a billing address's name."""
-
-    first_name: str | None = Field(default=None, alias="firstName")
-    last_name: str | None = Field(default=None, alias="lastName")
-
-
-@dataclass(frozen=True)
-class Signup:
-    """Who gave consent, to what, and where; `saleor_user_id` only when the address is theirs."""
-
-    email: str | None
-    consent: Consent
-    source: Source
-    name: Named | None
-    saleor_user_id: str | None
-    # Saleor's language code of the order (the customer's own is read when sending).
-    language: str | None = None
-    # When it was given: the order placed, the customer registered.
-    given_at: datetime | None = None
-    # The user's address confirmed in Saleor, of a registration or of a signed-in user's own
-    # order (`ContactChange.address_confirmed`).
-    confirmed: bool = True
-
-
-class UserRef(_WithMetadata, Named):
-    id: str
-    email: str | None = None
-    date_joined: datetime | None = Field(default=None, alias="dateJoined")
-    is_confirmed: bool = Field(default=True, alias="isConfirmed")
-    updated_at: datetime | None = Field(default=None, alias="updatedAt")
-
-    def signup(self) -> Signup:
-        """Consent given when registering."""
-        return Signup(
-            email=self.email,
-            consent=self.consent,
-            source=Source.REGISTRATION,
-            name=self,
-            saleor_user_id=self.id,
-            given_at=self.date_joined,
-            confirmed=self.is_confirmed,
-        )
-
-
-class CheckoutRef(_WithMetadata):
-    """A checkout, as Saleor holds it (`subscriptions_signup_checkout`), or its order."""
-
-    id: str
-    email: str | None = None
-    user: UserRef | None = None
-    billing_address: Named | None = Field(default=None, alias="billingAddress")
-
-    def owner(self, email: str | None) -> UserRef | None:
-        """The account `email` is known to be of: a checkout's signed-in user's own address. A
-        checkout's e-mail may be another than its user's: that address's status belongs to
-        whoever owns the address, never to this user's account."""
-        user = self.user
-        return user if user and email and (user.email or "").lower() == email.lower() else None
-
-    def signup(self) -> Signup:
-        """Consent given at checkout, for its e-mail address; when is not known."""
-        user = self.user
-        email = self.email or (user.email if user else None)
-        owner = self.owner(email)
-        return Signup(
-            email=email,
-            consent=self.consent,
-            source=Source.CHECKOUT,
-            name=self.billing_address,
-            saleor_user_id=owner.id if owner else None,
-            confirmed=owner.is_confirmed if owner else True,
-        )
-
-
-class Placed(_Payload):
-    """An order's event, as far as it says who placed it (`OrderRef.owner`)."""
-
-    type: str | None = None
-    user: _Id | None = None
-
-
-class OrderRef(CheckoutRef):
-    """The order placed from a checkout: Saleor copies the checkout's metadata to it. Its
-    `events` are read with the consent (`subscriptions_signup_order`); a delivery's body has
-    none (it is only a trigger: `handle_order_created` reads the order again)."""
-
-    email: str | None = Field(default=None, alias="userEmail")
-    language_code: str | None = Field(default=None, alias="languageCodeEnum")
-    created: datetime | None = None
-    events: list[Placed] = Field(default_factory=list)
-
-    def owner(self, email: str | None) -> UserRef | None:
-        """The order's user only when they placed it signed in. Saleor gives a guest's
-        checkout to the active account holding the e-mail typed (saleor/checkout/
-        complete_checkout.py `assign_checkout_user`, as at 3.20.0): the order's `user` is set
-        though nobody signed in. Its PLACED event names the user of the request that completed
-        it (`order_created` → saleor/order/events.py `order_created_event(user=user)`): the
-        signed-in customer, none for a guest. An order from a draft (PLACED_FROM_DRAFT: staff
-        placed it) proves nothing of the customer's address. Nor, though their shopper may have
-        been signed in, does one an app made from a checkout (`orderCreateFromCheckout`: PLACED
-        names no user) or one completed automatically once paid
-        (PLACED_AUTOMATICALLY_FROM_PAID_CHECKOUT, no user): Saleor records the same for a
-        guest's checkout given to an account (docs/storefront-api.md)."""
-        owner = super().owner(email)
-        placed_by = {e.user.id for e in self.events if e.type == "PLACED" and e.user is not None}
-        return owner if owner is not None and owner.id in placed_by else None
-
-    def signup(self) -> Signup:
-        """The checkout's consent, given when the order was placed, in the order's language."""
-        return replace(super().signup(), language=self.language_code, given_at=self.created)
-
-
-class OrderCreated(_Payload):
-    order: OrderRef | None = None
-
-
-class CustomerCreated(_Payload):
-    user: UserRef | None = None
 
 
 async def _withdrawn_since(
@@ -277,9 +141,9 @@ async def _read(
     field: str,
     id_: str,
     as_: type[_Read],
-) -> Signup | None:
-    """The consent of the order, checkout or customer as Saleor holds it now (None: it is gone,
-    or the app uninstalled); Saleor failing to answer fails the job (retried)."""
+) -> _Read | None:
+    """The order, checkout or customer as Saleor holds it now (None: it is gone, or the app
+    uninstalled); Saleor failing to answer fails the job (retried)."""
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(installation_id)
     if installation is None:
@@ -288,23 +152,18 @@ async def _read(
         installation.saleor_api_url, installation.app_token, document, {"id": id_}
     )
     found = data.get(field)
-    return as_.model_validate(found).signup() if found else None
+    return as_.model_validate(found) if found else None
 
 
-async def _subscribe_read(
-    services: Services,
-    installation_id: int,
-    document: str,
-    field: str,
-    id_: str,
-    as_: type[_Read],
-    *,
-    in_part: bool = True,
+async def _subscribe_user(
+    services: Services, installation_id: int, user_id: str, *, in_part: bool = True
 ) -> None:
-    """Subscribe as the order, checkout or customer Saleor holds now says (`_read`)."""
-    signup = await _read(services, installation_id, document, field, id_, as_)
-    if signup is not None:
-        await _subscribe(services, installation_id, signup, in_part=in_part)
+    """Subscribe as the customer's registration, as Saleor holds it now, says (`_read`)."""
+    user = await _read(
+        services, installation_id, "subscriptions_signup_user", "user", user_id, UserRef
+    )
+    if user is not None:
+        await _subscribe(services, installation_id, user.signup(), in_part=in_part)
 
 
 # How long before its order a checkout's completion may save its customer: in the payment flow
@@ -338,10 +197,17 @@ async def handle_order_created(
     # Saleor is asked only when the delivery says the shopper consented (most orders do not):
     # a body that says otherwise subscribes nobody, whatever it is.
     if order is not None and order.consent.subscribe:
-        await _subscribe_read(
+        placed = await _read(
             services, job.installation_id, "subscriptions_signup_order", "order", order.id,
             OrderRef,
         )  # fmt: skip
+        if placed is None:
+            return
+        async with services.db.session() as session:
+            # Who gave its checkout's consent signed in, for an order whose PLACED event names
+            # nobody though its shopper was (`checkout_owner.py`).
+            user = await checkout_user(session, job.installation_id, placed.checkout_id)
+        await _subscribe(services, job.installation_id, placed.placed_from(user).signup())
 
 
 async def handle_customer_created(
@@ -356,10 +222,7 @@ async def handle_customer_created(
             await record_first_address(session, job.installation_id, user.id, user.email)
             await queue_member_updates(session, job.installation_id, user.id, user.email)
     if delivery.body.user is not None and delivery.body.user.consent.subscribe:
-        await _subscribe_read(
-            services, job.installation_id, "subscriptions_signup_user", "user",
-            delivery.body.user.id, UserRef,
-        )  # fmt: skip
+        await _subscribe_user(services, job.installation_id, delivery.body.user.id)
 
 
 async def handle_customer_updated(
@@ -377,10 +240,7 @@ async def handle_customer_updated(
     async with services.db.session() as session:
         awaiting = await awaits_confirmation(session, job.installation_id, user.id)
     if awaiting:  # Saleor is read only for these: most updates are of no such customer
-        await _subscribe_read(
-            services, job.installation_id, "subscriptions_signup_user", "user", user.id,
-            UserRef, in_part=False,
-        )  # fmt: skip
+        await _subscribe_user(services, job.installation_id, user.id, in_part=False)
 
 
 async def handle_checkout_consent(
@@ -394,12 +254,13 @@ async def handle_checkout_consent(
     let go, so the consent given again later is queued again (`release_checkout_consent`).
     When it was given is not known (the checkout says only that it holds it): so a contact who
     ever left the audience is not subscribed by it (`_withdrawn_since`), however often run."""
-    signup = await _read(
+    checkout = await _read(
         services, job.installation_id, "subscriptions_signup_checkout", "checkout",
         payload.checkout_id, CheckoutRef,
     )  # fmt: skip
-    if signup is None:
+    if checkout is None:
         return
+    signup = checkout.signup()
     if not signup.consent.subscribe or app_form(signup.email or "") != app_form(payload.email):
         async with services.db.transaction() as session:
             await release_checkout_consent(session, job.id)

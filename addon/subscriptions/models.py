@@ -98,6 +98,21 @@ class RegistrationConsent(InstallationRows, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SignedInCheckout(InstallationRows, Base):
+    """A checkout whose consent its signed-in user gave under their own address
+    (`checkout_owner.py`), as its latest CHECKOUT_METADATA_UPDATED showed it: the order placed
+    from it later proves the address though its PLACED event names nobody (an app made it).
+    No user: a later event showed it otherwise. `seen_at`: that event's `issuedAt`, so an
+    older delivery arriving late changes nothing."""
+
+    __tablename__ = "signed_in_checkouts"
+    __table_args__ = (UniqueConstraint("installation_id", "checkout_id"),)
+
+    checkout_id: Mapped[str] = mapped_column(String(100))
+    saleor_user_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 WITHDRAWN_STATUSES = ("unsubscribed", "cleaned", "archived")
 
 

@@ -161,7 +161,12 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         return current
 
     async def complete_checkout(
-        self, checkout: Checkout, paid: bool = True, *, legacy_payment: bool = False
+        self,
+        checkout: Checkout,
+        paid: bool = True,
+        *,
+        legacy_payment: bool = False,
+        by_app: bool = False,
     ) -> Order:
         """``checkoutComplete``: create the order (see :meth:`_order_created`).
 
@@ -174,10 +179,13 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         the e-mail typed (saleor/graphql/checkout/mutations/checkout_complete.py passes
         `info.context.user`, the checkout's user only to an impersonating requestor;
         complete_checkout.py `assign_checkout_user` changes `checkout_info.user` alone, and
-        `order_created(user=user)` records the requestor; the same at 3.20.0 and 723cd4e)."""
+        `order_created(user=user)` records the requestor; the same at 3.20.0 and 723cd4e).
+        ``by_app``: an app's ``orderCreateFromCheckout`` (HANDLE_CHECKOUTS) places it instead,
+        the PLACED event naming no user whoever shopped (saleor/graphql/checkout/mutations/
+        order_create_from_checkout.py passes `info.context.user`: none for an app's token)."""
         current = self.store.get_checkout(checkout.token)
         total = self.store.checkout_total(current)
-        placed_by = current.user_id
+        placed_by = None if by_app else current.user_id
         if paid and not legacy_payment and not current.transactions and total > 0:
             await self.pay_checkout(current, charged=total)
         order = self.store.complete_checkout(
