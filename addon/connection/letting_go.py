@@ -1,11 +1,12 @@
 """What the capabilities do with an account's credentials before the connection lets go of them.
 
-A reset removes the credentials (`ConnectionService.reset`), and connecting another account
-replaces them (`Linking.save`): whatever the app set in the first account and must undo needs
-them, and no job run afterwards has them. So, before either, the connection asks `LET_GO` (a
-port answered by the composition root: the initial sync releases the stores' `is_syncing`,
-their automations held) with the credentials still known, and tells the admin what could not be
-undone, with the reset's or the switch's answer. The answer is bounded in time (a few seconds:
+A reset removes the credentials (`ConnectionService.reset`), connecting another account replaces
+them (`Linking.save`), and an uninstall erases them (`addon.ecommerce.farewell`): whatever the
+app set in the first account and must undo needs them, and no job run afterwards has them. So,
+before any of these, `LET_GO` is asked (a port answered by the composition root: the initial
+sync releases the stores' `is_syncing`, their automations held) with the credentials still
+known, and the admin is told what could not be undone, with the reset's or the switch's answer
+(an uninstall's is logged). The answer is bounded in time (a few seconds:
 a reset because Mailchimp refuses the credentials, or does not answer, must not wait on it), and
 the work is done outside any request transaction (no database lock held while Mailchimp
 answers).
@@ -32,6 +33,7 @@ class Leaving(StrEnum):
     RESET_KEEPING_DATA = "reset_keeping_data"  # reconnecting the same account resumes
     RESET_FORGETTING_DATA = "reset_forgetting_data"
     SWITCHED = "switched"  # another account connected in its place
+    UNINSTALLED = "uninstalled"  # the app uninstalled: its data erased next
 
 
 class LetGo(BaseModel):

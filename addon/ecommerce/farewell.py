@@ -1,9 +1,10 @@
 """What an uninstalled installation removes from Mailchimp (`addon.installations.uninstall`):
 the carts of every store the app made, so that no abandoned-cart e-mail goes out with a restore
-link that died with the installation, and its webhooks on the audiences (`delete_own_webhooks`:
-a delivery to an uninstalled app is answered 410, which disables a webhook, but leaves it listed
-in the audience's settings). The stores themselves stay, with their products, customers and
-orders: the revenue history reports and segments are built on.
+link that died with the installation; the syncing flag of a store an initial sync still holds
+(Mailchimp would hold its automations for good); and its webhooks on the audiences
+(`delete_own_webhooks`: a delivery to an uninstalled app is answered 410, which disables a
+webhook, but leaves it listed in the audience's settings). The stores themselves stay, with
+their products, customers and orders: the revenue history reports and segments are built on.
 
 The carts are read from Mailchimp, not from the ledger: a cart the ledger lost track of (a push
 whose answer never came) is deleted too. Pages are read from the start again after each round
@@ -16,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from addon.connection.letting_go import Leaving, let_go
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.installations.models import MailchimpCleanup
@@ -50,6 +52,12 @@ async def farewell(services: Services, installation_id: int) -> Farewell:
     carts, hooks = 0, 0
     try:
         async with mailchimp_for(services, installation_id) as client:
+            # A store an initial sync still marks syncing: Mailchimp holds its automations
+            # until the flag is cleared, which only these credentials can do, its batches
+            # stopped first (`LET_GO`, the initial sync's `release_flags`).
+            let = await let_go(services, installation_id, client.credentials, Leaving.UNINSTALLED)
+            for sentence in let.left:
+                logger.warning("Uninstalled installation %s: %s", installation_id, sentence)
             for store_id in stores:
                 carts += await _delete_carts(client, store_id, go_on)
             if await go_on():

@@ -9,9 +9,9 @@ a reset removes them (`ConnectionService.reset`), another account connected repl
 running end first (committed: they cannot go on without the credentials, and a step setting
 the flag meanwhile clears it itself, `Step.flag_store`); then each store held (`holds`):
 
-- when the account's data goes (another account, a reset forgetting it), the batches of its
-  syncs Mailchimp may still run are stopped (`DELETE /batches/{batch_id}`), then the flag is
-  cleared: the syncs and the re-send are dropped with the data;
+- when the account's data goes (another account, a reset forgetting it, an uninstall), the
+  batches of its syncs Mailchimp may still run are stopped (`DELETE /batches/{batch_id}`), then
+  the flag is cleared: the syncs and the re-send are dropped with the data;
 - when it is kept (a reset keeping it), a store whose syncs have batches at Mailchimp, or whose
   re-send is still sending, stays held: cleared now, the batches would land with its
   automations on (notifications for old orders). Reconnecting the same account settles them,
