@@ -32,7 +32,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     from addon.subscriptions.apply import handle_apply
     from addon.subscriptions.checkout_consent import CHECKOUT_CONSENT_JOB, CheckoutConsent
     from addon.subscriptions.checkout_owner import WEBHOOK_SLUG as CHECKOUT_OWNER_SLUG
-    from addon.subscriptions.checkout_owner import CheckoutMetadataUpdated, handle_checkout_owner
+    from addon.subscriptions.checkout_owner import CheckoutEvent, handle_checkout_owner
     from addon.subscriptions.consent import (
         handle_checkout_consent,
         handle_customer_created,
@@ -106,7 +106,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     registry.register(
         webhook_job_kind(CHECKOUT_OWNER_SLUG),
         handle_checkout_owner,
-        payload=WebhookJob[CheckoutMetadataUpdated],
+        payload=WebhookJob[CheckoutEvent],
     )
     registry.register(
         webhook_job_kind("subscriptions-customer-created"),

@@ -10,7 +10,8 @@ shopper, signed in (created with their token, or attached with `checkoutCustomer
 asks for it).
 
 The storefront records the consent with `updateMetadata` on the checkout (docs/storefront-api.md),
-which sends CHECKOUT_METADATA_UPDATED (webhooks/subscriptions_checkout_owner.graphql). Each
+which sends CHECKOUT_METADATA_UPDATED, or in `checkoutCreate`'s input (CHECKOUT_CREATED; after
+3.20): webhooks/subscriptions_checkout_owner.graphql. Each
 delivery whose checkout holds a consent, given under its signed-in user's own address, is
 remembered (`SignedInCheckout`); one that shows the checkout otherwise (no user, another address,
 the consent taken back) marks it as nobody's. Deliveries may arrive in any order: the latest event
@@ -40,7 +41,7 @@ WEBHOOK_SLUG = "subscriptions-checkout-owner"
 KEPT_FOR = timedelta(days=90)
 
 
-class CheckoutMetadataUpdated(BaseModel):
+class CheckoutEvent(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
     issued_at: datetime | None = Field(default=None, alias="issuedAt")
@@ -48,7 +49,7 @@ class CheckoutMetadataUpdated(BaseModel):
 
 
 async def handle_checkout_owner(
-    job: ClaimedJob, delivery: WebhookJob[CheckoutMetadataUpdated], services: Services
+    job: ClaimedJob, delivery: WebhookJob[CheckoutEvent], services: Services
 ) -> None:
     checkout, issued_at = delivery.body.checkout, delivery.body.issued_at
     if checkout is None:

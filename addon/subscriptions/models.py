@@ -100,8 +100,8 @@ class RegistrationConsent(InstallationRows, Base):
 
 class SignedInCheckout(InstallationRows, Base):
     """A checkout whose consent its signed-in user gave under their own address
-    (`checkout_owner.py`), as its latest CHECKOUT_METADATA_UPDATED showed it: the order placed
-    from it later proves the address though its PLACED event names nobody (an app made it).
+    (`checkout_owner.py`), as its latest CHECKOUT_CREATED or _METADATA_UPDATED showed it: the
+    order placed from it later proves the address though its PLACED event names nobody.
     No user: a later event showed it otherwise. `seen_at`: that event's `issuedAt`, so an
     older delivery arriving late changes nothing."""
 

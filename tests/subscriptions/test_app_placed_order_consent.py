@@ -6,9 +6,9 @@ automatic completion record no user on the order's PLACED event, whoever shopped
 guest's checkout Saleor gives to the account holding the address typed
 (`assign_checkout_user`). Saleor gives a checkout an account only then, and only when it has
 none: a user on it when the storefront wrote the consent (`updateMetadata`, which sends
-CHECKOUT_METADATA_UPDATED) was its shopper, signed in. Before, every such order counted as a
-guest's: a signed-in customer's marketing permission was never granted, and their contact not
-linked to their account."""
+CHECKOUT_METADATA_UPDATED; or `checkoutCreate`, CHECKOUT_CREATED) was its shopper, signed in.
+Before, every such order counted as a guest's: a signed-in customer's marketing permission was
+never granted, and their contact not linked to their account."""
 
 from __future__ import annotations
 
@@ -96,6 +96,31 @@ async def test_an_app_s_order_from_a_signed_in_customer_s_checkout_proves_their_
     [change] = await _order_changes(shop)
     assert change["saleor_user_id"] == ann.global_id
     assert shop.member(shop.ids["news"], ANN).status == "subscribed"
+    assert shop.consents(ANN)[await shop.offered_permission()] is True
+
+
+async def test_a_consent_given_when_the_signed_in_customer_s_checkout_was_made_proves_it_too(
+    newsletter: Shop,
+) -> None:
+    """`checkoutCreate` takes metadata after 3.20: CHECKOUT_CREATED carries the consent."""
+    shop = newsletter
+    ann = await _confirmed_ann(shop)
+    product = await shop.saleor.create_product("Apple", [VariantSpec(sku=None)])
+    consent = {
+        CONSENT_SUBSCRIBE: "true",
+        CONSENT_AUDIENCES: shop.ids["news"],
+        CONSENT_PERMISSIONS: await shop.offered_permission(),
+    }
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email=ANN, customer=ann, metadata=consent
+    )
+    await shop.work()
+
+    await shop.saleor.complete_checkout(checkout, by_app=True)
+    await shop.work()
+
+    [change] = await _order_changes(shop)
+    assert change["saleor_user_id"] == ann.global_id
     assert shop.consents(ANN)[await shop.offered_permission()] is True
 
 
