@@ -46,15 +46,20 @@ async def _checkout(shop: Shop, customer: Customer | None, email: str = ANN) -> 
     )
 
 
-async def _consent(shop: Shop, checkout: Checkout, subscribe: str = "true") -> None:
-    """The storefront records the newsletter box and News's first GDPR permission ticked on
-    the checkout, as docs/storefront-api.md says: `updateMetadata`, with the checkout's id
-    (no token: anyone holding it may write its public metadata)."""
-    consent = {
+async def _ticked(shop: Shop, subscribe: str = "true") -> dict[str, str]:
+    """The newsletter box and News's first GDPR permission ticked, as metadata."""
+    return {
         CONSENT_SUBSCRIBE: subscribe,
         CONSENT_AUDIENCES: shop.ids["news"],
         CONSENT_PERMISSIONS: await shop.offered_permission(),
     }
+
+
+async def _consent(shop: Shop, checkout: Checkout, subscribe: str = "true") -> None:
+    """The storefront records the consent (`_ticked`) on the checkout, as
+    docs/storefront-api.md says: `updateMetadata`, with the checkout's id (no token: anyone
+    holding it may write its public metadata)."""
+    consent = await _ticked(shop, subscribe)
     body = await shop.saleor.execute(
         UPDATE_METADATA,
         {"id": checkout.global_id, "input": [{"key": k, "value": v} for k, v in consent.items()]},
@@ -106,13 +111,11 @@ async def test_a_consent_given_when_the_signed_in_customer_s_checkout_was_made_p
     shop = newsletter
     ann = await _confirmed_ann(shop)
     product = await shop.saleor.create_product("Apple", [VariantSpec(sku=None)])
-    consent = {
-        CONSENT_SUBSCRIBE: "true",
-        CONSENT_AUDIENCES: shop.ids["news"],
-        CONSENT_PERMISSIONS: await shop.offered_permission(),
-    }
     checkout = await shop.saleor.create_checkout(
-        lines=[LineSpec(product.variants[0].id, 1)], email=ANN, customer=ann, metadata=consent
+        lines=[LineSpec(product.variants[0].id, 1)],
+        email=ANN,
+        customer=ann,
+        metadata=await _ticked(shop),
     )
     await shop.work()
 
