@@ -32,9 +32,10 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     from addon.subscriptions.apply import handle_apply
     from addon.subscriptions.checkout_consent import CHECKOUT_CONSENT_JOB, CheckoutConsent
     from addon.subscriptions.checkout_owner import WEBHOOK_SLUG as CHECKOUT_OWNER_SLUG
-    from addon.subscriptions.checkout_owner import CheckoutEvent, handle_checkout_owner
+    from addon.subscriptions.checkout_owner import CheckoutEvent
     from addon.subscriptions.consent import (
         handle_checkout_consent,
+        handle_checkout_owner,
         handle_customer_created,
         handle_customer_updated,
         handle_order_created,

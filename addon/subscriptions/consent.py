@@ -19,12 +19,18 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.db.types import utcnow
 from addon.installations.repository import InstallationRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.services import Services
 from addon.subscriptions.address_changed import queue_after_order
 from addon.subscriptions.checkout_consent import CheckoutConsent, release_checkout_consent
-from addon.subscriptions.checkout_owner import checkout_user
+from addon.subscriptions.checkout_owner import (
+    CheckoutEvent,
+    checkout_user,
+    remember,
+    remembered,
+)
 from addon.subscriptions.consent_payloads import (
     CheckoutRef,
     CustomerCreated,
@@ -266,3 +272,32 @@ async def handle_checkout_consent(
             await release_checkout_consent(session, job.id)
         return
     await _subscribe(services, job.installation_id, signup)
+
+
+async def handle_checkout_owner(
+    job: ClaimedJob, delivery: WebhookJob[CheckoutEvent], services: Services
+) -> None:
+    """CHECKOUT_CREATED / CHECKOUT_METADATA_UPDATED (webhooks/subscriptions_checkout_owner): who
+    gave the checkout's consent, signed in, remembered for its order (`checkout_owner.py`). The
+    body only says which checkout, and whether to look: Saleor is read for one whose body holds
+    a consent, or one remembered already (its consent may have been taken back). Gone (its
+    order placed, or deleted): what was remembered stays, for the order."""
+    body = delivery.body.checkout
+    if body is None:
+        return
+    if not body.consent.subscribe:
+        async with services.db.session() as session:
+            if not await remembered(session, job.installation_id, body.id):
+                return
+    read_at = utcnow()  # before the read: a read that starts later sees a later checkout
+    checkout = await _read(
+        services, job.installation_id, "subscriptions_signup_checkout", "checkout", body.id,
+        CheckoutRef,
+    )  # fmt: skip
+    if checkout is None:
+        return
+    owner = checkout.owner(checkout.email) if checkout.consent.subscribe else None
+    async with services.db.transaction() as session:
+        await remember(
+            session, job.installation_id, checkout.id, owner.id if owner else None, read_at
+        )

@@ -145,12 +145,12 @@ class OrderRef(CheckoutRef):
         signed-in customer, none for a guest. An order from a draft (PLACED_FROM_DRAFT: staff
         placed it) proves nothing of the customer's address. Nor does the PLACED event of one
         an app made from a checkout (`orderCreateFromCheckout` passes the app's request's user,
-        none) or of one completed automatically once paid
-        (PLACED_AUTOMATICALLY_FROM_PAID_CHECKOUT, the payment app's request's user): Saleor
-        records the same for a guest's checkout given to an account. For those the checkout
-        tells: `assign_checkout_user` gives a checkout to an account only when it has no user,
-        so a user on it before it was completed was its shopper, signed in (`checkout_owner`:
-        the user its consent was written under)."""
+        none): Saleor records the same for a guest's checkout given to an account. (One
+        completed automatically once paid has a PLACED_AUTOMATICALLY_FROM_PAID_CHECKOUT event
+        instead, naming the paying request's user at 3.20, nobody at 723cd4e: not read as
+        proof.) For those the checkout tells: `assign_checkout_user` gives a checkout to an
+        account only when it has no user, so a user on it before it was completed was its
+        shopper, signed in (`checkout_owner`: the user its consent was written under)."""
         owner = super().owner(email)
         placed_by = {e.user.id for e in self.events if e.type == "PLACED" and e.user is not None}
         if self._checkout_user is not None:

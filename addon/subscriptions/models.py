@@ -102,11 +102,15 @@ class SignedInCheckout(InstallationRows, Base):
     """A checkout whose consent its signed-in user gave under their own address
     (`checkout_owner.py`), as its latest CHECKOUT_CREATED or _METADATA_UPDATED showed it: the
     order placed from it later proves the address though its PLACED event names nobody.
-    No user: a later event showed it otherwise. `seen_at`: that event's `issuedAt`, so an
-    older delivery arriving late changes nothing."""
+    No user: Saleor showed it otherwise. `seen_at`: when Saleor was read, so an older read
+    written late changes nothing."""
 
     __tablename__ = "signed_in_checkouts"
-    __table_args__ = (UniqueConstraint("installation_id", "checkout_id"),)
+    __table_args__ = (
+        UniqueConstraint("installation_id", "checkout_id"),
+        # The checkouts remembered too long, deleted as each is read (`checkout_owner.remember`).
+        Index("ix_signed_in_checkouts_seen", "installation_id", "seen_at"),
+    )
 
     checkout_id: Mapped[str] = mapped_column(String(100))
     saleor_user_id: Mapped[str | None] = mapped_column(String(100), nullable=True)

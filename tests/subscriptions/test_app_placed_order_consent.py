@@ -12,11 +12,13 @@ never granted, and their contact not linked to their account."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from addon.clock import ManualClock
 from addon.db.types import utcnow
 from addon.installations.models import Installation
 from addon.jobs.models import Job
@@ -25,6 +27,7 @@ from addon.subscriptions.metadata import CONSENT_AUDIENCES, CONSENT_PERMISSIONS,
 from addon.subscriptions.models import SignedInCheckout
 from addon.subscriptions.service import APPLY_JOB
 from sandboxes.saleor import Checkout, Customer, LineSpec, VariantSpec
+from tests.deliveries import post_signed
 from tests.erasure.scan import rows_naming
 from tests.subscriptions.conftest import Shop
 
@@ -165,12 +168,11 @@ async def test_a_signed_in_customer_s_checkout_under_another_address_proves_noth
     assert set(shop.consents(ANN).values()) == {False}
 
 
-async def test_the_latest_event_says_whose_consent_it_is_whatever_the_order_of_delivery(
+async def test_the_latest_read_says_whose_consent_it_is_whatever_the_order_of_writing(
     newsletter: Shop,
 ) -> None:
-    """Saleor's deliveries come in any order: an older one arriving late changes nothing, and
-    a checkout seen without its signed-in owner's consent stays so though an older delivery
-    showed it."""
+    """Two jobs of one checkout may read Saleor in one order and write in the other: an older
+    read written late changes nothing, whether it saw the customer's consent or nobody's."""
     shop = newsletter
     async with shop.services.db.transaction() as session:
         installation_id = await session.scalar(select(Installation.id))
@@ -182,15 +184,60 @@ async def test_the_latest_event_says_whose_consent_it_is_whatever_the_order_of_d
         await remember(session, installation_id, "c1", None, now + timedelta(seconds=1))
         await remember(session, installation_id, "c1", "ann", now)
         assert await checkout_user(session, installation_id, "c1") is None
-        # Nobody's is written only over a checkout remembered.
+        # Nobody's read first, then an older read of Ann's.
         await remember(session, installation_id, "c2", None, now)
+        await remember(session, installation_id, "c2", "ann", now - timedelta(seconds=1))
         assert await checkout_user(session, installation_id, "c2") is None
-        rows = await session.scalar(select(func.count()).select_from(SignedInCheckout))
-        assert rows == 1
-        # A checkout Saleor deleted unplaced long ago is forgotten with the next consent.
-        await remember(session, installation_id, "c3", "bob", now + timedelta(days=91))
+
+
+async def test_a_checkout_remembered_past_saleor_s_lifetime_of_one_is_forgotten(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    shop = newsletter
+    async with shop.services.db.transaction() as session:
+        installation_id = await session.scalar(select(Installation.id))
+        assert installation_id is not None
+        await remember(session, installation_id, "old", "ann", clock.now())
+        clock.advance(timedelta(days=90, seconds=1).total_seconds())
+        await remember(session, installation_id, "new", "bob", clock.now())
         kept = await session.scalars(select(SignedInCheckout.checkout_id))
-        assert set(kept) == {"c3"}
+        assert set(kept) == {"new"}
+
+
+async def test_a_body_naming_a_customer_is_not_believed(newsletter: Shop) -> None:
+    """Saleor signs a delivery's body alone: another webhook's body, shaped as this one's
+    (GraphQL aliases), could put Ann's account on a stranger's checkout. The checkout is read
+    from Saleor instead, which shows no user on it."""
+    shop = newsletter
+    ann = await _confirmed_ann(shop)
+    checkout = await _checkout(shop, customer=None)
+    await _consent(shop, checkout)  # the stranger ticks the box
+    consent = [{"key": k, "value": v} for k, v in (await _ticked(shop)).items()]
+    forged = {
+        "issuedAt": utcnow().isoformat(),
+        "checkout": {
+            "id": checkout.global_id,
+            "email": ANN,
+            "user": {"id": ann.global_id, "email": ANN},
+            "metadata": consent,
+        },
+    }
+    answer = await post_signed(
+        shop.client, shop.saleor, "subscriptions-checkout-owner", "CHECKOUT_METADATA_UPDATED",
+        json.dumps(forged).encode(),
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    await shop.work()
+    async with shop.services.db.session() as session:
+        installation_id = await session.scalar(select(Installation.id))
+        assert installation_id is not None
+        assert await checkout_user(session, installation_id, checkout.global_id) is None
+
+    await shop.saleor.complete_checkout(checkout, by_app=True)
+    await shop.work()
+    [change] = await _order_changes(shop)
+    assert change["saleor_user_id"] is None
+    assert set(shop.consents(ANN).values()) == {False}
 
 
 async def test_a_consent_taken_back_on_the_checkout_is_not_the_customer_s_any_more(

@@ -20,6 +20,7 @@ def upgrade() -> None:
         columns.timestamp("seen_at", nullable=False),
         unique=("checkout_id",),
     )
+    op.create_index("ix_signed_in_checkouts_seen", TABLE, ["installation_id", "seen_at"])
 
 
 def downgrade() -> None:
