@@ -42,6 +42,8 @@ class LetGo(BaseModel):
 
     undone: list[str] = []
     left: list[str] = []
+    # Something left because Mailchimp did not answer: trying again later may undo it.
+    may_pass: bool = False
 
     def described(self) -> str:
         return " ".join([*self.undone, *self.left])

@@ -18,12 +18,12 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from addon.connection.letting_go import Leaving, let_go
-from addon.connection.service import NotConnected, mailchimp_for
+from addon.connection.service import REFUSED_CREDENTIALS, NotConnected, mailchimp_for
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.installations.models import MailchimpCleanup
 from addon.installations.schemas import Farewell
 from addon.installations.uninstall import still_uninstalled
-from addon.mailchimp import InvalidCredentials, MailchimpClient, NotFound
+from addon.mailchimp import MailchimpClient, NotFound
 from addon.mailchimp.errors import BadRequest
 from addon.services import Services
 from addon.subscriptions.own_webhooks import delete_own_webhooks
@@ -52,21 +52,36 @@ async def farewell(services: Services, installation_id: int) -> Farewell:
     carts, hooks = 0, 0
     try:
         async with mailchimp_for(services, installation_id) as client:
-            # A store an initial sync still marks syncing: Mailchimp holds its automations
-            # until the flag is cleared, which only these credentials can do, its batches
-            # stopped first (`LET_GO`, the initial sync's `release_flags`).
-            let = await let_go(services, installation_id, client.credentials, Leaving.UNINSTALLED)
-            for sentence in let.left:
-                logger.warning("Uninstalled installation %s: %s", installation_id, sentence)
             for store_id in stores:
                 carts += await _delete_carts(client, store_id, go_on)
             if await go_on():
                 hooks = await delete_own_webhooks(services, client, installation_id)
+            if await go_on():
+                # A store an initial sync still marks syncing: Mailchimp holds its automations
+                # until the flag is cleared, which only these credentials can do, its batches
+                # stopped first (`LET_GO`, the initial sync's `release_flags`). After the carts:
+                # released, the automations would e-mail their dead restore links.
+                await _release_stores(services, installation_id, client)
     except NotConnected:
         return Farewell(cleanup=MailchimpCleanup.NOT_CONNECTED)
-    except InvalidCredentials:
+    except REFUSED_CREDENTIALS:  # revoked, or the account disabled: nothing to try again
         return Farewell(cleanup=MailchimpCleanup.REVOKED)
     return Farewell(cleanup=MailchimpCleanup.DONE, carts_deleted=carts, webhooks_deleted=hooks)
+
+
+class StoresStillHeld(Exception):
+    """Mailchimp did not answer the release of a store's `is_syncing`: the uninstall job
+    tries again (until `FAREWELL_HOURS`)."""
+
+
+async def _release_stores(
+    services: Services, installation_id: int, client: MailchimpClient
+) -> None:
+    let = await let_go(services, installation_id, client.credentials, Leaving.UNINSTALLED)
+    for sentence in let.left:
+        logger.warning("Uninstalled installation %s: %s", installation_id, sentence)
+    if let.may_pass:
+        raise StoresStillHeld(" ".join(let.left))
 
 
 async def _delete_carts(

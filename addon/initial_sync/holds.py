@@ -167,13 +167,15 @@ async def _batches_out(session: AsyncSession, installation_id: int, holds: dict[
             hold.unknown_since = batch.submitted_at
 
 
-async def stop_batches(client: MailchimpClient, hold: Hold) -> int:
+async def stop_batches(client: MailchimpClient, hold: Hold, *, nothing_sent: bool = False) -> int:
     """Stop the batches of the store's syncs Mailchimp may still run (how many were stopped);
     raises `BatchesStillOut`, stopping nothing, when some of its work may reach Mailchimp
     after the flag is cleared: a batch being sent or sent with no answer (its id unknown: it
     may not be listed yet), one queued to be sent again, pushes or bursts of its channel not
-    done (`Hold.pending`). Held, the store's automations stay off under them."""
-    if hold.unknown_since is not None or hold.pending:
+    done (`Hold.pending`). Held, the store's automations stay off under them. `nothing_sent`:
+    no job will send anything more (an uninstall dropped them), so only a batch sent with no
+    answer may still land."""
+    if hold.unknown_since is not None or (hold.pending and not nothing_sent):
         raise BatchesStillOut
     for batch_id in hold.batch_ids:
         # Gone already: Mailchimp deleted it (its results kept a limited time).

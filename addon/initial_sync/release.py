@@ -90,6 +90,11 @@ WAIT_FOR_RECONNECTION = (
 
 
 def _remedy(leaving: Leaving, store_id: str) -> str:
+    if leaving is Leaving.UNINSTALLED:
+        return (
+            "To release it, clear it through Mailchimp's API (PATCH "
+            f"/ecommerce/stores/{store_id} with is_syncing false)."
+        )
     if leaving is Leaving.RESET_KEEPING_DATA:
         return (
             "Reconnect that Mailchimp account here: the app clears it within minutes (for 30 "
@@ -133,7 +138,7 @@ def kept_sentence(hold: Hold) -> str:
 
 
 async def _clear(
-    client: MailchimpClient, holds: list[Hold], stop: bool
+    client: MailchimpClient, holds: list[Hold], stop: bool, nothing_sent: bool
 ) -> tuple[dict[str, int], dict[str, str]]:
     """Clear each store's flag, its syncs' batches stopped first when `stop`: the stores
     released (channel: batches stopped), and why the others were not (the first refusal or
@@ -146,7 +151,7 @@ async def _clear(
                 stopped = 0
                 if stop:
                     try:
-                        stopped = await stop_batches(client, hold)
+                        stopped = await stop_batches(client, hold, nothing_sent=nothing_sent)
                     except BatchesStillOut:
                         left[hold.channel] = STILL_OUT
                         continue
@@ -182,7 +187,9 @@ async def release_flags(
     why: dict[str, str] = {h.channel: NO_CREDENTIALS for h in to_clear}
     if credentials is not None and to_clear:
         client = MailchimpClient(services.mailchimp, credentials)
-        released, why = await _clear(client, to_clear, stop=not keeping)
+        # An uninstall dropped the installation's waiting jobs and waited for its running ones.
+        uninstalled = leaving is Leaving.UNINSTALLED
+        released, why = await _clear(client, to_clear, not keeping, uninstalled)
     left = [
         (hold, left_sentence(hold, why[hold.channel], leaving))
         for hold in to_clear
@@ -203,7 +210,9 @@ async def release_flags(
             for row in rows:
                 row.store_flagged = False
         jobs = JobRepository(session)
-        for hold, sentence in left:
+        # An uninstall's are logged only: its Activity page is erased next.
+        noted = [] if leaving is Leaving.UNINSTALLED else left
+        for hold, sentence in noted:
             payload = {"channel": hold.channel, "store_id": hold.store_id}
             await jobs.record_note(installation_id, LEFT_NOTE, payload, sentence)
     for hold, _ in left:
@@ -213,4 +222,8 @@ async def release_flags(
             hold.store_id,
         )
     undone = [_released(h, released[h.channel]) for h in holds if h.channel in released]
-    return LetGo(undone=undone, left=[sentence for _, sentence in left])
+    return LetGo(
+        undone=undone,
+        left=[sentence for _, sentence in left],
+        may_pass=any(why.get(hold.channel) == UNANSWERED for hold, _ in left),
+    )

@@ -270,3 +270,17 @@ async def test_a_cart_listed_but_gone_ends_the_round() -> None:
 
     deleted = await _delete_carts(lagging, "store", go_on)  # type: ignore[arg-type]
     assert (deleted, lagging.lists) == (0, 1)
+
+
+async def test_a_disabled_account_is_not_waited_for(shop: Shop) -> None:
+    """Mailchimp refuses a disabled account's credentials (403) as it does revoked ones: the
+    erasure goes on at once. Before, the uninstall tried again for `FAREWELL_HOURS`."""
+    await _with_carts(shop)
+    shop.mailchimp.disable(shop.account)
+    await shop.saleor.uninstall_app(shop.app)
+
+    await Worker(shop.services).run_until_idle()
+
+    assert await _installation(shop) is None
+    [erasure] = await _erasures(shop)
+    assert erasure.mailchimp_cleanup is MailchimpCleanup.REVOKED
