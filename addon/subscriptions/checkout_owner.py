@@ -20,8 +20,8 @@ signed-in user when the consent is theirs, given under their own address, else n
 latest read wins, whatever order the deliveries come in. The order placed from the checkout
 (`Order.checkoutId`) is then the user's own when its user is that one. A consent read only once
 the checkout was completed (its order placed first), or while the app was deactivated, is not
-remembered: that order's consent counts as a guest's, as before. A checkout remembered is
-forgotten after Saleor's default lifetime of a user's checkout.
+remembered, nor one whose job still ran when the order's did: that order's consent counts as a
+guest's, as before. A checkout is forgotten 180 days after its last read (`KEPT_FOR`).
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ from addon.subscriptions.consent_payloads import CheckoutRef
 from addon.subscriptions.models import SignedInCheckout
 
 WEBHOOK_SLUG = "subscriptions-checkout-owner"
-# How long Saleor keeps a signed-in user's checkout (saleor/settings.py USER_CHECKOUTS_TIMEDELTA,
-# "90 days" by default; a guest's: 30): one remembered longer was deleted unplaced.
-KEPT_FOR = timedelta(days=90)
+# How long a checkout is remembered after its last read: twice Saleor's default lifetime of a
+# user's checkout (saleor/settings.py USER_CHECKOUTS_TIMEDELTA, "90 days" after its last change,
+# which a line or an address changed moves without this webhook; a store may set it longer).
+KEPT_FOR = timedelta(days=180)
 
 
 class CheckoutEvent(BaseModel):

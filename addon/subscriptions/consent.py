@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.db.types import utcnow
 from addon.installations.repository import InstallationRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
+from addon.saleor.global_ids import global_id_type
 from addon.services import Services
 from addon.subscriptions.address_changed import queue_after_order
 from addon.subscriptions.checkout_consent import CheckoutConsent, release_checkout_consent
@@ -283,8 +284,8 @@ async def handle_checkout_owner(
     a consent, or one remembered already (its consent may have been taken back). Gone (its
     order placed, or deleted): what was remembered stays, for the order."""
     body = delivery.body.checkout
-    if body is None:
-        return
+    if body is None or global_id_type(body.id) != "Checkout":
+        return  # not a checkout's delivery (no read for whatever else a body names)
     if not body.consent.subscribe:
         async with services.db.session() as session:
             if not await remembered(session, job.installation_id, body.id):

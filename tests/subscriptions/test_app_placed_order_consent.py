@@ -27,6 +27,7 @@ from addon.subscriptions.metadata import CONSENT_AUDIENCES, CONSENT_PERMISSIONS,
 from addon.subscriptions.models import SignedInCheckout
 from addon.subscriptions.service import APPLY_JOB
 from sandboxes.saleor import Checkout, Customer, LineSpec, VariantSpec
+from tests.conftest import RecordingTransport
 from tests.deliveries import post_signed
 from tests.erasure.scan import rows_naming
 from tests.subscriptions.conftest import Shop
@@ -198,7 +199,7 @@ async def test_a_checkout_remembered_past_saleor_s_lifetime_of_one_is_forgotten(
         installation_id = await session.scalar(select(Installation.id))
         assert installation_id is not None
         await remember(session, installation_id, "old", "ann", clock.now())
-        clock.advance(timedelta(days=90, seconds=1).total_seconds())
+        clock.advance(timedelta(days=180, seconds=1).total_seconds())
         await remember(session, installation_id, "new", "bob", clock.now())
         kept = await session.scalars(select(SignedInCheckout.checkout_id))
         assert set(kept) == {"new"}
@@ -270,3 +271,22 @@ async def test_the_customer_s_erasure_forgets_their_checkouts(newsletter: Shop) 
     assert "signed_in_checkouts.saleor_user_id" not in await rows_naming(
         shop.services, ann.global_id
     )
+
+
+async def test_a_body_naming_no_checkout_is_not_looked_up(
+    newsletter: Shop, outbound: RecordingTransport
+) -> None:
+    """Whatever else a signed body names (here a customer's id as the checkout's), with a
+    consent in it, costs no read of Saleor."""
+    shop = newsletter
+    ann = await _confirmed_ann(shop)
+    consent = [{"key": k, "value": v} for k, v in (await _ticked(shop)).items()]
+    body = {"checkout": {"id": ann.global_id, "email": ANN, "metadata": consent}}
+    sent_before = len(outbound.requests)
+    answer = await post_signed(
+        shop.client, shop.saleor, "subscriptions-checkout-owner", "CHECKOUT_METADATA_UPDATED",
+        json.dumps(body).encode(),
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    await shop.work()
+    assert not [r for r in outbound.requests[sent_before:] if b"SignupCheckout" in r.content]
