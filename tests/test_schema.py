@@ -146,5 +146,6 @@ async def test_0020_goes_down_and_up_again(tmp_path: Path) -> None:
     assert at_head - at_0019 == {
         ("jobs", "ix_jobs_pushes_due"),  # migration 0022
         ("contact_states", "ix_contact_states_held_for"),  # migration 0026
+        ("signed_in_checkouts", "ix_signed_in_checkouts_seen"),  # migration 0059
     }
     assert again == at_head
