@@ -85,27 +85,25 @@ async def remember(
     )
 
 
-async def remembered(session: AsyncSession, installation_id: int, checkout_id: str) -> bool:
-    return (
-        await session.scalar(
-            select(SignedInCheckout.id).where(
-                SignedInCheckout.installation_id == installation_id,
-                SignedInCheckout.checkout_id == checkout_id,
-            )
+async def _remembered(
+    session: AsyncSession, installation_id: int, checkout_id: str
+) -> SignedInCheckout | None:
+    return await session.scalar(
+        select(SignedInCheckout).where(
+            SignedInCheckout.installation_id == installation_id,
+            SignedInCheckout.checkout_id == checkout_id,
         )
-        is not None
     )
+
+
+async def remembered(session: AsyncSession, installation_id: int, checkout_id: str) -> bool:
+    """Whether the checkout was read already (its consent anyone's or nobody's)."""
+    return await _remembered(session, installation_id, checkout_id) is not None
 
 
 async def checkout_user(
     session: AsyncSession, installation_id: int, checkout_id: str | None
 ) -> str | None:
     """The user who gave the consent of checkout `checkout_id` signed in, if one did."""
-    if not checkout_id:
-        return None
-    return await session.scalar(
-        select(SignedInCheckout.saleor_user_id).where(
-            SignedInCheckout.installation_id == installation_id,
-            SignedInCheckout.checkout_id == checkout_id,
-        )
-    )
+    row = await _remembered(session, installation_id, checkout_id) if checkout_id else None
+    return row.saleor_user_id if row is not None else None
