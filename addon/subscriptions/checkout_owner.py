@@ -20,8 +20,9 @@ signed-in user when the consent is theirs, given under their own address, else n
 latest read wins, whatever order the deliveries come in. The order placed from the checkout
 (`Order.checkoutId`) is then the user's own when its user is that one. A consent read only once
 the checkout was completed (its order placed first), or while the app was deactivated, is not
-remembered, nor one whose job still ran when the order's did: that order's consent counts as a
-guest's, as before. A checkout is forgotten 180 days after its last read (`KEPT_FOR`).
+remembered: that order's consent counts as a guest's, as before. A read still under way when the
+order's job runs (begun before the order was placed, not written yet) is waited for
+(`read_under_way`). A checkout is forgotten 180 days after its last read (`KEPT_FOR`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import insert_for
 from addon.db.types import utcnow
+from addon.installations.webhook_kinds import webhook_job_kind
+from addon.jobs.models import Job, JobStatus
 from addon.subscriptions.consent_payloads import CheckoutRef
 from addon.subscriptions.models import SignedInCheckout
 
@@ -42,6 +45,8 @@ WEBHOOK_SLUG = "subscriptions-checkout-owner"
 # user's checkout (saleor/settings.py USER_CHECKOUTS_TIMEDELTA, "90 days" after its last change,
 # which a line or an address changed moves without this webhook; a store may set it longer).
 KEPT_FOR = timedelta(days=180)
+# How soon an order's job looks again at its checkout's read under way (`read_under_way`).
+READ_WAIT_SECONDS = 1.0
 
 
 class CheckoutEvent(BaseModel):
@@ -107,3 +112,26 @@ async def checkout_user(
     """The user who gave the consent of checkout `checkout_id` signed in, if one did."""
     row = await _remembered(session, installation_id, checkout_id) if checkout_id else None
     return row.saleor_user_id if row is not None else None
+
+
+async def read_under_way(
+    session: AsyncSession, installation_id: int, checkout_id: str, order_job_id: int
+) -> bool:
+    """Whether a delivery of the checkout, stored before its order's (`order_job_id`), is
+    being handled now: its read may have seen the checkout before the order was placed, what
+    it saw not written yet. One still pending is not waited for: the checkout it would read is
+    gone (Saleor deletes a checkout it completes). A run whose lease lapsed (its worker gone)
+    is not either: run again, it reads nothing."""
+    running = await session.scalar(
+        select(Job.id)
+        .where(
+            Job.installation_id == installation_id,
+            Job.kind == webhook_job_kind(WEBHOOK_SLUG),
+            Job.status == JobStatus.RUNNING,
+            Job.locked_until > utcnow(),
+            Job.id < order_job_id,
+            Job.payload[("body", "checkout", "id")].as_string() == checkout_id,
+        )
+        .limit(1)
+    )
+    return running is not None

@@ -21,14 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.installations.repository import InstallationRepository
-from addon.jobs.schemas import ClaimedJob, WebhookJob
+from addon.jobs.schemas import ClaimedJob, RetryLater, WebhookJob
 from addon.saleor.global_ids import global_id_type
 from addon.services import Services
 from addon.subscriptions.address_changed import queue_after_order
 from addon.subscriptions.checkout_consent import CheckoutConsent, release_checkout_consent
 from addon.subscriptions.checkout_owner import (
+    READ_WAIT_SECONDS,
     CheckoutEvent,
     checkout_user,
+    read_under_way,
     remember,
     remembered,
 )
@@ -210,10 +212,15 @@ async def handle_order_created(
         )  # fmt: skip
         if placed is None:
             return
+        checkout_id = placed.checkout_id
         async with services.db.session() as session:
+            if checkout_id and await read_under_way(
+                session, job.installation_id, checkout_id, job.id
+            ):
+                raise RetryLater("waits for its checkout's consent, being read", READ_WAIT_SECONDS)
             # Who gave its checkout's consent signed in, for an order whose PLACED event names
             # nobody though its shopper was (`checkout_owner.py`).
-            user = await checkout_user(session, job.installation_id, placed.checkout_id)
+            user = await checkout_user(session, job.installation_id, checkout_id)
         await _subscribe(services, job.installation_id, placed.placed_from(user).signup())
 
 
