@@ -8,29 +8,35 @@ Mailchimp may still run (submitted and not applied, or sent with an unknown outc
 `unknown.py`) hold it too: cleared under them, they would land with the store's automations on
 (order notifications for old orders), which an ended sync never allows (`ended.py`). So they
 are stopped first (`DELETE /batches/{batch_id}`) when the account's data goes; when it is
-kept, the store stays held until that account is connected again and they are settled.
+kept, the store stays held until that account is connected again and they are settled. A send
+with an unknown outcome created no batch the app could stop: it holds the store only while
+Mailchimp lists an unfinished batch it may have created (`addon.mailchimp.lost`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import PUSH_JOB, BurstBatch
 from addon.ecommerce.push_queue import ledger_prefix
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch
 from addon.initial_sync.state import Snapshot, end_in, enqueue_step, flag_held_elsewhere
+from addon.initial_sync.unknown import FIRST_LOOK_SECONDS
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.statements import in_state
 from addon.mailchimp import MailchimpClient, MailchimpError, NotFound, StorePatch
+from addon.mailchimp.lost import may_still_run
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -66,8 +72,14 @@ class Hold:
 
 
 class BatchesStillOut(Exception):
-    """A batch sent with an unknown outcome may be among the unfinished ones Mailchimp lists:
-    its id is not known, so it cannot be stopped."""
+    """The store's syncs may still send work to Mailchimp: a batch queued to be sent again,
+    pushes or bursts of its channel not done."""
+
+
+class LostSendMayRun(Exception):
+    """A batch sent with an unknown outcome may be among the unfinished ones Mailchimp lists
+    (or still on its way): its id is not known, so it cannot be stopped. Once Mailchimp lists
+    none it may be, it holds nothing: asking again later may release the store."""
 
 
 async def end_running(services: Services, installation_id: int, error: str) -> set[str]:
@@ -167,16 +179,28 @@ async def _batches_out(session: AsyncSession, installation_id: int, holds: dict[
             hold.unknown_since = batch.submitted_at
 
 
-async def stop_batches(client: MailchimpClient, hold: Hold, *, nothing_sent: bool = False) -> int:
-    """Stop the batches of the store's syncs Mailchimp may still run (how many were stopped);
-    raises `BatchesStillOut`, stopping nothing, when some of its work may reach Mailchimp
-    after the flag is cleared: a batch being sent or sent with no answer (its id unknown: it
-    may not be listed yet), one queued to be sent again, pushes or bursts of its channel not
-    done (`Hold.pending`). Held, the store's automations stay off under them. `nothing_sent`:
-    no job will send anything more (an uninstall dropped them), so only a batch sent with no
-    answer may still land."""
-    if hold.unknown_since is not None or (hold.pending and not nothing_sent):
+async def stop_batches(
+    client: MailchimpClient,
+    hold: Hold,
+    *,
+    nothing_sent: bool = False,
+    known: Collection[str] = (),
+) -> int:
+    """Stop the batches of the store's syncs Mailchimp may still run (how many were stopped).
+    Stopping nothing, raises `BatchesStillOut` when some of its work may reach Mailchimp after
+    the flag is cleared: a batch queued to be sent again, pushes or bursts of its channel not
+    done (`Hold.pending`); `nothing_sent`: no job will send anything more (an uninstall
+    dropped them). Raises `LostSendMayRun` when a batch sent with no answer (its id unknown)
+    may still run: the send may still be on its way (`FIRST_LOOK_SECONDS`), or Mailchimp lists
+    an unfinished batch, none of `known` (the installation's), that it may have created. Held,
+    the store's automations stay off under them."""
+    if hold.pending and not nothing_sent:
         raise BatchesStillOut
+    if hold.unknown_since is not None and (
+        utcnow() - hold.unknown_since < timedelta(seconds=FIRST_LOOK_SECONDS)
+        or await may_still_run(client, hold.unknown_since, known)
+    ):
+        raise LostSendMayRun
     for batch_id in hold.batch_ids:
         # Gone already: Mailchimp deleted it (its results kept a limited time).
         with contextlib.suppress(NotFound):

@@ -20,8 +20,9 @@ the flag meanwhile clears it itself, `Step.flag_store`); then each store held (`
 
 What stays held (kept for the reconnection, or Mailchimp refusing the credentials, revoked or
 the account disabled, not answering within `RELEASE_SECONDS`, or a batch it may still run not
-stoppable) is said plainly, store by store with what the owner can do: in the reset's or the
-switch's answer and on the Activity page (`LEFT_NOTE`).
+stoppable: one a send with an unknown outcome may have created, `holds.LostSendMayRun`) is
+said plainly, store by store with what the owner can do: in the reset's or the switch's answer
+and on the Activity page (`LEFT_NOTE`).
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ from addon.initial_sync.holds import (
     LEFT_NOTE,
     BatchesStillOut,
     Hold,
+    LostSendMayRun,
     end_running,
     read_holds,
     stop_batches,
 )
 from addon.initial_sync.models import InitialSync
+from addon.initial_sync.unknown import known_batches
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import (
     MailchimpClient,
@@ -69,9 +72,13 @@ REFUSED = (
 UNANSWERED = "Mailchimp did not answer when the app let go of the account, so it is not cleared."
 NO_CREDENTIALS = "the app no longer held the account's credentials (removed by an earlier reset)."
 STILL_OUT = (
-    "some of the initial sync's work may still reach Mailchimp (a batch being sent or sent with "
-    "no answer, one to be sent again, or orders it handed over not sent yet), so it is not "
-    "cleared: that work would send notifications for old orders."
+    "some of the initial sync's work may still reach Mailchimp (a batch to be sent again, or "
+    "orders it handed over not sent yet), so it is not cleared: that work would send "
+    "notifications for old orders."
+)
+LOST_SEND = (
+    "Mailchimp did not answer when the initial sync sent it a batch, and may still run that "
+    "batch, so it is not cleared: the batch would send notifications for old orders."
 )
 BATCHES_KEPT = (
     "the initial sync's batches are still at Mailchimp, and cleared now they would run with the "
@@ -138,11 +145,16 @@ def kept_sentence(hold: Hold) -> str:
 
 
 async def _clear(
-    client: MailchimpClient, holds: list[Hold], stop: bool, nothing_sent: bool
+    client: MailchimpClient,
+    holds: list[Hold],
+    stop: bool,
+    nothing_sent: bool,
+    known: set[str],
 ) -> tuple[dict[str, int], dict[str, str]]:
-    """Clear each store's flag, its syncs' batches stopped first when `stop`: the stores
-    released (channel: batches stopped), and why the others were not (the first refusal or
-    failure stops: the rest would fail alike)."""
+    """Clear each store's flag, its syncs' batches stopped first when `stop` (`known`: the
+    installation's batches, for the sends with an unknown outcome): the stores released
+    (channel: batches stopped), and why the others were not (the first refusal or failure
+    stops: the rest would fail alike)."""
     released: dict[str, int] = {}
     left: dict[str, str] = {}
     try:
@@ -151,9 +163,14 @@ async def _clear(
                 stopped = 0
                 if stop:
                     try:
-                        stopped = await stop_batches(client, hold, nothing_sent=nothing_sent)
+                        stopped = await stop_batches(
+                            client, hold, nothing_sent=nothing_sent, known=known
+                        )
                     except BatchesStillOut:
                         left[hold.channel] = STILL_OUT
+                        continue
+                    except LostSendMayRun:
+                        left[hold.channel] = LOST_SEND
                         continue
                 # A store deleted in Mailchimp meanwhile took its flag with it.
                 with contextlib.suppress(NotFound):
@@ -189,7 +206,11 @@ async def release_flags(
         client = MailchimpClient(services.mailchimp, credentials)
         # An uninstall dropped the installation's waiting jobs and waited for its running ones.
         uninstalled = leaving is Leaving.UNINSTALLED
-        released, why = await _clear(client, to_clear, not keeping, uninstalled)
+        known: set[str] = set()
+        if any(hold.unknown_since is not None for hold in to_clear):
+            async with services.db.session() as session:
+                known = await known_batches(session, installation_id)
+        released, why = await _clear(client, to_clear, not keeping, uninstalled, known)
     left = [
         (hold, left_sentence(hold, why[hold.channel], leaving))
         for hold in to_clear
@@ -225,5 +246,5 @@ async def release_flags(
     return LetGo(
         undone=undone,
         left=[sentence for _, sentence in left],
-        may_pass=any(why.get(hold.channel) == UNANSWERED for hold, _ in left),
+        may_pass=any(why.get(hold.channel) in (UNANSWERED, LOST_SEND) for hold, _ in left),
     )

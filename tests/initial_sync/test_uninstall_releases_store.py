@@ -12,12 +12,15 @@ from sqlalchemy import select
 
 from addon.clock import ManualClock
 from addon.initial_sync.models import BatchStatus, InitialSyncBatch
+from addon.initial_sync.unknown import FIRST_LOOK_SECONDS
 from addon.installations.models import Installation, InstallationErasure, MailchimpCleanup
 from addon.jobs.worker import Worker
 from addon.mailchimp import MailchimpClient, StorePatch
 from addon.mailchimp.errors import TransientError
+from tests.conftest import RecordingTransport
+from tests.ecommerce.batch_faults import BatchFaults, Mode
 from tests.ecommerce.conftest import Shop
-from tests.initial_sync.conftest import first_batch_held, is_syncing
+from tests.initial_sync.conftest import first_batch_held, is_syncing, make_due, run_jobs, start
 
 
 async def test_an_uninstall_mid_sync_stops_its_batch_and_releases_the_store(small: Shop) -> None:
@@ -95,3 +98,65 @@ async def test_mailchimp_not_answering_the_release_is_tried_again(
     assert not is_syncing(shop)
     async with shop.services.db.session() as session:
         assert await session.scalar(select(Installation)) is None
+
+
+async def _sent_with_no_answer(shop: Shop, outbound: RecordingTransport, mode: Mode) -> None:
+    """The sync's first batch sent, its outcome unknown (`mode`: Mailchimp created it and the
+    answer was lost, or a 503 created nothing)."""
+    faults = BatchFaults.install(outbound, shop.mailchimp, shop.account)
+    shop.saleor.generate_store(products=5, customers=0, orders=0, seed=3)
+    await start(shop)
+    await run_jobs(shop, 1)  # the store is flagged
+    faults.mode = mode
+    await make_due(shop)
+    assert await Worker(shop.services).run_once()
+    faults.mode = "off"
+    async with shop.services.db.session() as session:
+        [row] = await session.scalars(select(InitialSyncBatch))
+    assert row.status is BatchStatus.UNKNOWN
+    assert is_syncing(shop)
+
+
+async def _installation(shop: Shop) -> Installation | None:
+    async with shop.services.db.session() as session:
+        return await session.scalar(select(Installation))
+
+
+async def test_a_send_with_no_answer_that_created_nothing_no_longer_holds_the_store(
+    small: Shop, outbound: RecordingTransport, clock: ManualClock
+) -> None:
+    """Fails before the fix: a send with an unknown outcome kept the store held for good, the
+    installation erased. Mailchimp lists no batch it may have created: nothing can land."""
+    shop = small
+    await _sent_with_no_answer(shop, outbound, "503")
+    clock.advance(FIRST_LOOK_SECONDS)
+
+    await shop.saleor.uninstall_app(shop.app)
+    await Worker(shop.services).run_until_idle()
+
+    assert not is_syncing(shop)
+    assert await _installation(shop) is None
+
+
+async def test_a_lost_batch_mailchimp_may_still_run_is_waited_for(
+    small: Shop, outbound: RecordingTransport, clock: ManualClock
+) -> None:
+    """Mailchimp holds the batch the lost send created, unfinished, its id unknown: cleared
+    now, it would run with the automations on. The uninstall job waits for it to finish."""
+    shop = small
+    shop.mailchimp.batches_paused = True
+    await _sent_with_no_answer(shop, outbound, "lose")
+    clock.advance(FIRST_LOOK_SECONDS)
+
+    await shop.saleor.uninstall_app(shop.app)
+    await Worker(shop.services).run_until_idle()
+    assert is_syncing(shop)
+    assert await _installation(shop) is not None  # waits, to try again
+
+    shop.mailchimp.batches_paused = False
+    await shop.mailchimp.drain_batches()
+    clock.advance(3600)
+    await Worker(shop.services).run_until_idle()
+
+    assert not is_syncing(shop)
+    assert await _installation(shop) is None
