@@ -86,6 +86,12 @@ async def apply_members(
     the highest, whichever audience is read last. `listed` (a full read) gets the rows of those
     not archived, for `forget_audience`."""
     keyed = [(subscriber_hash(m.email_address), m) for m in members]
+    listed_count = len(dict(keyed))
+    erased = await in_lists.erased(session, installation_id, (key for key, _ in keyed))
+    # An erased address's rating and tags are not made again, as its activity and orders are
+    # not (`activity.apply_activity`, `store.apply_orders`): another account connected since
+    # still lists it. Unless it changed there since (added again, a new relationship).
+    keyed = [(key, m) for key, m in keyed if not _erased_since(erased.get(key), m.last_changed)]
     seen = dict(keyed)
     ids = await member_ids(session, installation_id, seen)
     if listed is not None:
@@ -118,7 +124,12 @@ async def apply_members(
         updates.append(_changed_row(member_id, rated, current, now))
     if updates:
         await bulk_update(session, updates)
-    return len(seen)
+    return listed_count
+
+
+def _erased_since(erased_at: datetime | None, last_changed: datetime | None) -> bool:
+    """Whether the member is as it was when its address was erased here (not changed since)."""
+    return erased_at is not None and (last_changed is None or last_changed <= erased_at)
 
 
 def _changed_row(
