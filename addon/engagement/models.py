@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.connection.account_data import account_scoped
+from addon.connection.account_data import account_progress, account_scoped
 from addon.db.base import Base
 from addon.db.owned import InstallationKeyed, InstallationRows
 from addon.db.types import StrEnumType, UTCDateTime, utcnow
@@ -72,6 +72,18 @@ class EngagementSettings(InstallationKeyed, Base):
     # The collection job running the installation's collection (`jobs._take_run`): one at a time.
     run_job_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# Another account's data (its members and the customers linked to them) starts from nothing:
+# every customer scanned again and every member read again, or those not changed since the
+# cursors would never be linked to the new account's members.
+account_progress(
+    EngagementSettings,
+    list_cursors={},
+    customers_scanned_at=None,
+    customers_written_from=None,
+    customers_written_until=None,
+)
 
 
 @account_scoped
