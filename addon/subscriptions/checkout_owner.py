@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from addon.db.repository import insert_for
 from addon.db.types import utcnow
@@ -117,11 +118,15 @@ async def checkout_user(
 async def read_under_way(
     session: AsyncSession, installation_id: int, checkout_id: str, order_job_id: int
 ) -> bool:
-    """Whether a delivery of the checkout, stored before its order's (`order_job_id`), is
-    being handled now: its read may have seen the checkout before the order was placed, what
-    it saw not written yet. One still pending is not waited for: the checkout it would read is
-    gone (Saleor deletes a checkout it completes). A run whose lease lapsed (its worker gone)
-    is not either: run again, it reads nothing."""
+    """Whether a delivery of the checkout is being handled by a run that began before its
+    order's delivery was stored (`order_job_id`): its read may have seen the checkout before
+    the order was placed, what it saw not written yet. One that began later (taken with the
+    order's, say) reads nothing: Saleor deletes a checkout it completes; nor does one still
+    pending, nor a run whose lease lapsed (its worker gone: run again, it reads nothing). A
+    run's start is when it was claimed or its lease last renewed (`Job.updated_at`): one
+    reading for longer than a renewal is not waited for."""
+    order_job = aliased(Job)
+    stored = select(order_job.created_at).where(order_job.id == order_job_id).scalar_subquery()
     running = await session.scalar(
         select(Job.id)
         .where(
@@ -129,7 +134,7 @@ async def read_under_way(
             Job.kind == webhook_job_kind(WEBHOOK_SLUG),
             Job.status == JobStatus.RUNNING,
             Job.locked_until > utcnow(),
-            Job.id < order_job_id,
+            Job.updated_at < stored,
             Job.payload[("body", "checkout", "id")].as_string() == checkout_id,
         )
         .limit(1)

@@ -58,6 +58,7 @@ async def test_the_order_waits_for_its_checkout_s_read_under_way(
     owner = asyncio.create_task(Worker(shop.services).run_until_idle())
     try:
         await read.wait()
+        clock.advance(1)  # the checkout's read began before the order was placed
         await shop.saleor.complete_checkout(checkout, by_app=True)
         # Another worker takes the order's job while the checkout's still runs: it waits.
         await Worker(shop.services).run_until_idle()
