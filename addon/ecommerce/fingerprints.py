@@ -188,7 +188,10 @@ def order_body(
         return None
     campaign = (order.attribution or {}).get(sale_payloads.CAMPAIGN_KEY) or None
     return sale_payloads.order_input(
-        usable_order(order, available, orphans),
+        order,
+        # Only these are sent; its value and discounts are all of its lines' (a line left out
+        # is no discount: its price is still in the order's total).
+        sent_lines=usable_order(order, available, orphans).lines,
         order_id=order_id,
         campaign_id=campaign,
         opt_in=opt_in,

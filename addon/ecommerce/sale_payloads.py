@@ -4,7 +4,7 @@ and abandoned carts. Pure functions, like `payloads.py` whose ids, amounts and c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -28,7 +28,7 @@ from addon.ecommerce.payloads import (
 from addon.ecommerce.payment_state import ENDED_UNSOLD as ENDED_UNSOLD
 from addon.ecommerce.payment_state import financial_status, refunded_goods
 from addon.ecommerce.promo_payloads import order_promos
-from addon.ecommerce.saleor_schemas import SaleorCheckout, SaleorOrder
+from addon.ecommerce.saleor_schemas import SaleorCheckout, SaleorOrder, SaleorOrderLine
 from addon.mailchimp import (
     CartInput,
     CartLineInput,
@@ -165,9 +165,11 @@ def order_input(
     held: bool = False,
     orphans: Mapping[str, str] | None = None,
     tracking: TrackingOptions = NO_TRACKING_RULES,
+    sent_lines: Sequence[SaleorOrderLine] | None = None,
 ) -> TrackedOrderInput | None:
     """The order, or None when it has no line Mailchimp can reference (or no e-mail, or one Saleor
-    hides: `obfuscated`). `held`:
+    hides: `obfuscated`). `sent_lines`: the lines Mailchimp holds the products of (None: all);
+    the order's value and what its discounts took off stay the whole order's. `held`:
     Mailchimp holds the order already, so with no usable line left it still takes the order's
     fields, with no lines, for a PATCH. `orphans`: the Mailchimp product of each deleted
     variant's id (`orphans.py`); a deleted variant's line without one is left out. `tracking`:
@@ -178,7 +180,7 @@ def order_input(
         return None
     currency = order.total.currency or order.channel.currency_code
     lines = []
-    for line in order.lines:
+    for line in order.lines if sent_lines is None else sent_lines:
         ref = line_ref(line, orphans or {})
         if ref is None:
             continue

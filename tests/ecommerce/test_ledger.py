@@ -9,7 +9,7 @@ from typing import Any
 
 from addon.ecommerce.fingerprints import Fingerprint, fingerprint, order_body, usable_order
 from addon.ecommerce.payloads import OptInPolicy, content_hash, top_level
-from addon.ecommerce.saleor_schemas import SaleorOrder
+from addon.ecommerce.saleor_schemas import GrossOnly, SaleorOrder, TaxedAmount
 from addon.mailchimp import (
     CartInput,
     CartLineInput,
@@ -149,3 +149,20 @@ def test_usable_order_lines_are_those_whose_variant_mailchimp_holds() -> None:
         order_body(placed, set(), policy, order_id="1") is None
     )  # no line Mailchimp can reference
     assert order_body(order([(1, 11)], status="DRAFT"), {"11"}, policy, order_id="1") is None
+
+
+def test_a_line_left_out_is_no_discount() -> None:
+    """Fails before the fix: with a line Mailchimp holds no product of left out, its price
+    counted as a shipping discount (the undiscounted total less the lines sent)."""
+    money = {"amount": "20.00", "currency": "USD"}
+    taxed = {"gross": money, "net": money, "tax": {"amount": "0", "currency": "USD"}}
+    placed = order([(1, 11), (2, 12)]).model_copy(
+        update={
+            "subtotal": TaxedAmount.model_validate(taxed),
+            "total": TaxedAmount.model_validate(taxed),
+            "undiscounted_total": GrossOnly.model_validate({"gross": money}),
+        }
+    )
+    body = order_body(placed, {"11"}, OptInPolicy(list_id="list"), order_id="1")
+    assert body is not None and [ln.id for ln in body.lines] == ["1"]
+    assert (body.discount_total, body.order_total) == (0, 20)
