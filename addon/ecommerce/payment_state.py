@@ -46,6 +46,20 @@ def refunded_goods(order: SaleorOrder) -> Decimal:
     return max(refunded - overcharged, Decimal(0))
 
 
+def forgiven(order: SaleorOrder) -> Decimal:
+    """What refunds staff granted take off what is still to be charged: a grant not yet
+    returned (`totalGrantedRefund` beyond the refunds made or requested) on an order not paid
+    in full is not owed any more. Saleor charges an order up to its total less its granted
+    refunds (saleor/order/utils.py `update_order_charge_status`: FULLY_CHARGED at that amount,
+    then ORDER_FULLY_PAID), e.g. a line out of stock granted back before the capture. A grant
+    on an order paid in full is money to return: it counts once refunded."""
+    returned = order.total_refunded.amount + order.total_refund_pending.amount
+    open_grants = max(order.total_granted_refund.amount - returned, Decimal(0))
+    paid = order.total_charged.amount + order.total_refund_pending.amount
+    unpaid = max(order.total.gross.amount - paid, Decimal(0))
+    return min(open_grants, unpaid)
+
+
 def financial_status(order: SaleorOrder) -> str:
     """Mailchimp's `financial_status`, from the amounts Saleor exposes, for both payment models.
 
@@ -83,7 +97,7 @@ def financial_status(order: SaleorOrder) -> str:
     if refunded > 0 or unshown:
         return "partially_refunded"
     paid = charged + refunding
-    if paid >= total:
+    if paid >= total - forgiven(order):
         return "paid"
     if paid > 0:
         return "partially_paid"

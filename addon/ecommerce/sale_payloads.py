@@ -26,7 +26,7 @@ from addon.ecommerce.payloads import (
     top_level,
 )
 from addon.ecommerce.payment_state import ENDED_UNSOLD as ENDED_UNSOLD
-from addon.ecommerce.payment_state import financial_status, refunded_goods
+from addon.ecommerce.payment_state import financial_status, forgiven, refunded_goods
 from addon.ecommerce.promo_payloads import order_promos
 from addon.ecommerce.saleor_schemas import SaleorCheckout, SaleorOrder, SaleorOrderLine
 from addon.mailchimp import (
@@ -224,7 +224,12 @@ def order_input(
     status = financial_status(order)
     # A legacy refund can leave `totalRefunded` at 0 (see `financial_status`): refunded is none.
     # An overcharge refunded is no refund of the order (`refunded_goods`).
-    kept = Decimal(0) if status == "refunded" else max(value - refunded_goods(order), Decimal(0))
+    # A granted refund never charged is no sale either (`forgiven`).
+    kept = (
+        Decimal(0)
+        if status == "refunded"
+        else max(value - refunded_goods(order) - forgiven(order), Decimal(0))
+    )
     shipping = order.shipping_price.gross.amount
     if status in ("cancelled", "refunded"):
         # Mailchimp counts every order's total in revenue and the customer's total spent,

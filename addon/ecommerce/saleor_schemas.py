@@ -281,6 +281,10 @@ class SaleorOrder(_Saleor):
     total_charged: Amount = Field(alias="totalCharged")
     total_refunded: Amount = Field(alias="totalRefunded")
     total_refund_pending: Amount = Field(alias="totalRefundPending")
+    # Refunds staff granted (`orderGrantRefundCreate`), sent to the payment app or not.
+    total_granted_refund: Amount = Field(
+        default_factory=lambda: Amount(amount=Decimal(0)), alias="totalGrantedRefund"
+    )
     user_email: str | None = Field(None, alias="userEmail")
     user: SaleorUser | None = None
     channel: ChannelRef

@@ -236,6 +236,40 @@ async def test_authorized_then_charged_in_parts(shop: Shop) -> None:
     assert _events(shop, order)[-2:] == ["ORDER_FULLY_PAID", "ORDER_UPDATED"]
 
 
+async def test_a_refund_granted_before_the_capture_leaves_the_order_paid_at_what_was_charged(
+    shop: Shop,
+) -> None:
+    """Fails before the fix: one of three kiwis is out of stock, staff grant its 10.00 back
+    before capturing the rest. Saleor charges the order up to its total less its granted
+    refunds (`update_order_charge_status`: FULLY_CHARGED, ORDER_FULLY_PAID); the app sent it
+    "partially_paid" at its whole 30.00, its revenue 10.00 too high and no paid notification."""
+    product = await shop.product("Kiwi", "10.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 3)], email="k@example.com", paid=False
+    )
+    transaction = await shop.saleor.create_transaction(order, authorized=Decimal("30.00"))
+    await shop.drain()
+    await shop.saleor.grant_refund(order, Decimal("10.00"), "out of stock")
+    charge = TransactionEventType.CHARGE_SUCCESS
+    await shop.saleor.report_transaction_event(order, transaction, charge, Decimal("20.00"))
+    await shop.drain()
+
+    saleor = await _saleor_view(shop, order)
+    assert (saleor["paymentStatus"], saleor["chargeStatus"]) == ("FULLY_CHARGED", "FULL")
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.order_total) == ("paid", 20.0)
+    # Charged only in part of what is still due: partially paid, of what is due.
+    other = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 3)], email="m@example.com", paid=False
+    )
+    item = await shop.saleor.create_transaction(other, authorized=Decimal("30.00"))
+    await shop.saleor.grant_refund(other, Decimal("10.00"), "out of stock")
+    await shop.saleor.report_transaction_event(other, item, charge, Decimal("5.00"))
+    await shop.drain()
+    mc = shop.orders()[str(other.id)]
+    assert (mc.financial_status, mc.order_total) == ("partially_paid", 20.0)
+
+
 async def test_a_legacy_payment_captured_in_part(shop: Shop) -> None:
     product = await shop.product("Lychee", "10.00")
     order = await shop.saleor.create_order(
