@@ -48,6 +48,7 @@ class CurrentAccount(BaseModel):
 
     email: str
     confirmed: bool
+    active: bool = True  # False: staff deactivated it (`User.isActive`)
 
 
 async def current_account(
@@ -72,6 +73,7 @@ async def current_account(
     return CurrentAccount(
         email=str(user["email"]).strip(),
         confirmed=user.get("isConfirmed") is True,
+        active=user.get("isActive") is not False,
     )
 
 

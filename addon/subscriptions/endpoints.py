@@ -102,6 +102,12 @@ async def signed_in_customer(
         if customer.user_id is not None
         else None
     )
+    if account is not None and not account.active:
+        # Saleor itself refuses a deactivated account's tokens (saleor/core/jwt.py
+        # `get_user_from_payload`); one issued before stays valid until it expires.
+        raise Unauthorized(
+            "This account is deactivated: sign in again.", code=ErrorCode.INVALID_TOKEN
+        )
     try:
         # Saleor shows the app no such customer (deleted since, a staff user): the token's
         # address, proving nothing, as before the account was read.
