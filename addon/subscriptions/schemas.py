@@ -285,8 +285,18 @@ class MyAudienceChange(AudienceChange):
     subscribed: StrictBool
 
 
+def _each_audience_once(changes: list[MyAudienceChange]) -> list[MyAudienceChange]:
+    """One change per audience: each is a Mailchimp write, and a repeated one (or a leave and
+    a join of one audience in one save) is no choice the page can show."""
+    if len({change.list_id for change in changes}) != len(changes):
+        raise ValueError("each audience may appear once")
+    return changes
+
+
 class MySubscriptionsUpdate(BaseModel):
-    audiences: list[MyAudienceChange] = Field(max_length=50)
+    audiences: Annotated[list[MyAudienceChange], AfterValidator(_each_audience_once)] = Field(
+        max_length=50
+    )
     # The marketing permissions agreed to: the audience's others are withdrawn. None: they stay
     # as they are.
     permissions: Ids | None = None
