@@ -86,6 +86,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     from addon.engagement import service as engagement_service
     from addon.erasure import deletions as erasure_deletions
     from addon.erasure import jobs as erasure_jobs
+    from addon.erasure import saleor_metadata as erasure_metadata
     from addon.initial_sync import jobs as initial_sync_jobs
     from addon.installations import lifecycle, missed, token_doubt, uninstall, webhook_upkeep
     from addon.subscriptions import email_change
@@ -94,6 +95,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     register_newsletter_jobs(registry)
     email_change.register(registry)
     erasure_jobs.register(registry)
+    erasure_metadata.register(registry)
     erasure_deletions.register(registry)
     ecommerce_sync.register(registry)
     initial_sync_jobs.register(registry)

@@ -34,7 +34,8 @@ from addon.erasure.in_mailchimp import StoreWork, erase_in_mailchimp, store_work
 from addon.erasure.known import addresses_of
 from addon.erasure.models import ErasureSettings
 from addon.erasure.outcome import Erased, summary
-from addon.erasure.schemas import EraseRequest
+from addon.erasure.saleor_metadata import enqueue_metadata_erasure
+from addon.erasure.schemas import EraseRequest, ErasureSource
 from addon.erasure.unavailable import (
     AUDIENCES_RETRY_SECONDS,
     RECONNECT_RETRY_SECONDS,
@@ -79,6 +80,11 @@ OWED_ERASURES = OwedKind(
 
 def _key(email: str) -> str:
     return f"{ERASE_JOB}:{subscriber_hash(email)}"
+
+
+def _lane(email: str) -> str:
+    """The contact's lane (`subscriptions.writeback.contact_lane`): one at a time, in order."""
+    return f"contact:{subscriber_hash(email)}"
 
 
 async def _waiting(
@@ -130,7 +136,7 @@ async def enqueue_erasure(
         ERASE_JOB,
         request.model_dump(mode="json"),
         coalesce_key=_key(request.email),
-        lane=f"contact:{subscriber_hash(request.email)}",
+        lane=_lane(request.email),
     )
 
 
@@ -301,6 +307,12 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
                 else summary(result, request.source, delete_orders, done)
             )
             await _note(session, job, request, note)
+            if request.source is ErasureSource.PANEL and request.saleor_user_id is not None:
+                # The customer stays in Saleor: what the app wrote on them goes, after any
+                # write-back queued before (the contact's lane).
+                await enqueue_metadata_erasure(
+                    session, installation_id, request.saleor_user_id, _lane(request.email)
+                )
     if again:
         await _again(services, job, request, result)
     what = "forgotten, not erased (the Mailchimp account was switched)" if switched else "erased"

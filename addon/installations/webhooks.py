@@ -191,7 +191,9 @@ class WebhookReceiver:
         job = NewJob(
             keys.installation_id,
             kind,
-            job_payload,
+            # An echo is recorded, never handled: its body (naming the customer, one an erasure
+            # may have just forgotten) is not kept.
+            {"event": event, "body": {}} if echo else job_payload,
             dedupe_key,
             JobStatus.PENDING if has_handler and not echo else JobStatus.DONE,
         )

@@ -256,7 +256,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "Erasure (GDPR): a customer deleting their account, Erase from Mailchimp in the panel",
         OLDEST_SUPPORTED,
-        _webhooks("erasure_account_deleted"),
+        _queries("erasure_customer_metadata", "erasure_delete_metadata")
+        + _webhooks("erasure_account_deleted"),
     ),
     Feature(
         "Erasure when staff delete a customer (CUSTOMER_DELETED, registered by the app)",
