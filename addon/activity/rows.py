@@ -70,6 +70,7 @@ KIND_SUBJECTS: dict[str, str] = {
     "engagement.collect": "Campaign engagement collection",
     "erasure.erase": "Erasure of a customer",
     "erasure.erased": "Erasure of a customer",
+    "erasure.saleor_metadata": "Erased customer's metadata in Saleor",
     "initial_sync.step": "Initial sync: the next part of sending the store to Mailchimp",
     "initial_sync.watchdog": "Initial sync: check that it is still making progress",
     "initial_sync.store_left_syncing": (
