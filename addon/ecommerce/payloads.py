@@ -52,7 +52,7 @@ from addon.mailchimp import (
 from addon.mailchimp.models import MailchimpInput
 from addon.privacy.erased import Erased
 from addon.subscriptions.metadata import Consent
-from addon.subscriptions.schemas import with_contact_domain
+from addon.subscriptions.schemas import app_form, with_contact_domain
 
 PLATFORM = "Saleor"
 CURRENCY_SYMBOLS = {
@@ -318,14 +318,21 @@ def customer_ref(
     billing: SaleorAddress | None,
     opt_in: OptInPolicy,
     consent: dict[str, str] | None,
+    *,
+    consent_for: str | None = None,
 ) -> CustomerRef:
-    """The order's or cart's customer; `consent` is what the checkout recorded."""
+    """The order's or cart's customer; `consent` is what the checkout recorded, for the address
+    typed into it (`consent_for`; `email` when not given)."""
     if user is not None:
         first_name, last_name = _names(user, billing)
+        # A signed-in shopper may type another address than their account's: the checkout's
+        # consent is that address's, never their account's (whose customer this is).
+        typed = consent_for or email
+        own = consent if app_form(typed) == app_form(user.email) else None
         return CustomerRef(
             id=mailchimp_id(user.id),
             email_address=with_contact_domain(user.email),
-            opt_in_status=opt_in.opted_in(user.email, user.consent, consent),
+            opt_in_status=opt_in.opted_in(user.email, user.consent, own),
             first_name=first_name,
             last_name=last_name,
         )

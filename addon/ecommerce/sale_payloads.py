@@ -248,7 +248,14 @@ def order_input(
     shipped = order_tracking(order, tracking)
     return TrackedOrderInput(
         id=order_id,
-        customer=customer_ref(order.user, email, order.billing_address, opt_in, order.consent),
+        customer=customer_ref(
+            order.user,
+            email,
+            order.billing_address,
+            opt_in,
+            order.consent,
+            consent_for=order.user_email,
+        ),
         campaign_id=campaign_id,
         landing_site=attribution.get(LANDING_SITE_KEY) or None,
         tracking_code="prec" if attribution.get(TRACKING_CODE_KEY) == "prec" else None,
@@ -358,7 +365,12 @@ def cart_input(
     return CartInput(
         id=token,
         customer=customer_ref(
-            checkout.user, email, checkout.billing_address, opt_in, checkout.consent
+            checkout.user,
+            email,
+            checkout.billing_address,
+            opt_in,
+            checkout.consent,
+            consent_for=checkout.email,
         ),
         campaign_id=campaign_id,
         checkout_url=fill_url(

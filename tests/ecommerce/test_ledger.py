@@ -8,8 +8,8 @@ import base64
 from typing import Any
 
 from addon.ecommerce.fingerprints import Fingerprint, fingerprint, order_body, usable_order
-from addon.ecommerce.payloads import OptInPolicy, content_hash, top_level
-from addon.ecommerce.saleor_schemas import GrossOnly, SaleorOrder, TaxedAmount
+from addon.ecommerce.payloads import OptInPolicy, content_hash, customer_ref, top_level
+from addon.ecommerce.saleor_schemas import GrossOnly, SaleorOrder, SaleorUser, TaxedAmount
 from addon.mailchimp import (
     CartInput,
     CartLineInput,
@@ -166,3 +166,17 @@ def test_a_line_left_out_is_no_discount() -> None:
     body = order_body(placed, {"11"}, OptInPolicy(list_id="list"), order_id="1")
     assert body is not None and [ln.id for ln in body.lines] == ["1"]
     assert (body.discount_total, body.order_total) == (0, 20)
+
+
+def test_a_checkout_s_consent_for_another_address_is_not_the_account_s() -> None:
+    """Fails before the fix: signed in as work@, the shopper typed home@ and ticked the box;
+    the cart (and its order) went for work@ opted in, which Mailchimp subscribes when new."""
+    work = SaleorUser(id=gid("User", 1), email="work@example.com")
+    policy = OptInPolicy(list_id="list", default_list_id="list", confirmation_required=False)
+    ticked = {"mailchimp.consent.subscribe": "true"}
+    other = customer_ref(work, "work@example.com", None, policy, ticked, consent_for="home@x.org")
+    assert (other.email_address, other.opt_in_status) == ("work@example.com", False)
+    own = customer_ref(
+        work, "work@example.com", None, policy, ticked, consent_for="Work@Example.com"
+    )
+    assert own.opt_in_status is True
