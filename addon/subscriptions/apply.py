@@ -161,7 +161,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             change.action is Action.SUBSCRIBE
             and change.fresh_consent
             and await withdrawal_waiting(
-                session, installation_id, change.email, change.requested_at
+                session, installation_id, change.list_id, change.email, change.requested_at
             )
         )
         if audience is None or audience.removed_at is not None:

@@ -51,13 +51,15 @@ async def upemail_waiting(
 
 
 async def withdrawal_waiting(
-    session: AsyncSession, installation_id: int, email: str, since: datetime
+    session: AsyncSession, installation_id: int, list_id: str, email: str, since: datetime
 ) -> bool:
-    """Whether an unsubscribe or a clean of the contact received after `since` waits to be
-    applied (its job, in the contact's lane, runs after the change asking)."""
+    """Whether an unsubscribe or a clean of the contact in audience `list_id`, received after
+    `since`, waits to be applied (its job, in the contact's lane, runs after the change
+    asking). The lane holds the address's events of every audience: leaving another is no
+    answer to a consent to this one."""
     for payload in await waiting_in_lane(session, installation_id, email, EVENT_JOB):
         event = MailchimpEvent.model_validate(payload)
         leaving = event.type in ("unsubscribe", "cleaned") and not event.seen_before
-        if leaving and event.received_at > since:
+        if leaving and event.list_id == list_id and event.received_at > since:
             return True
     return False
