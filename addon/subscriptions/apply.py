@@ -310,6 +310,12 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             await enqueue_import(session, installation_id, scheduled=False)
         if applied.problem is not None:
             logger.info("Contact change not applied (%s): %s", change.source, applied.problem)
+        # No member to unsubscribe (its subscription refused "for now", say): the shopper's
+        # "no" is dated all the same, so a consent asked before it (that refusal's retry) is
+        # never applied after it (`conflicts.left_since`, `for_now`).
+        no_member_left = applied.member is None and change.action is Action.UNSUBSCRIBE
+        if no_member_left and (state.withdrawn_at or change.requested_at) <= change.requested_at:
+            state.withdrawn_at = change.requested_at
         if applied.member is not None:
             member = applied.member
             left_before = state.withdrawn_at

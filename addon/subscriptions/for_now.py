@@ -140,6 +140,8 @@ async def handle_signup_retry(job: ClaimedJob, retry: SignupRetry, services: Ser
             return  # a contact now (the newsletter form, say), or forgotten (an erasure)
         if state.store_changed_at is not None and state.store_changed_at > change.requested_at:
             return  # a newer change was asked: its outcome stands
+        if state.withdrawn_at is not None and state.withdrawn_at > change.requested_at:
+            return  # the shopper said no since (an unsubscribe with no member to apply to)
         logger.info("A subscription refused for now is asked again (%s)", change.attempt)
         await JobRepository(session).enqueue(
             job.installation_id,

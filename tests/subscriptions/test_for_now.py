@@ -206,3 +206,25 @@ async def test_a_retry_after_the_address_subscribed_meanwhile_asks_nothing(
     async with shop.services.db.session() as session:
         after = len(list(await session.scalars(select(Job.id).where(Job.kind == APPLY_JOB))))
     assert after == applies
+
+
+async def test_a_retry_after_the_shopper_said_no_meanwhile_asks_nothing(
+    newsletter: Shop,
+) -> None:
+    """Fails before the fix: the shopper unticked the box before the retry; their unsubscribe
+    found no member and left nothing dated, so the retry subscribed them against their "no"."""
+    shop = newsletter
+    news = shop.ids["news"]
+    customer = await shop.saleor.create_customer(BUSY, is_confirmed=True)
+    await shop.work()
+    shop.mailchimp.refuse_address(shop.account, BUSY, "signups")
+    await _account_page(shop, customer, news, subscribed=True)
+    assert shop.member(news, BUSY) is None
+    assert len(await _pending(shop, SIGNUP_RETRY_JOB)) == 1
+
+    await _account_page(shop, customer, news, subscribed=False)  # no member to unsubscribe
+    shop.mailchimp.refuse_address(shop.account, BUSY, None)  # the guard has passed
+    await _due(shop, SIGNUP_RETRY_JOB)
+    await shop.work()
+
+    assert shop.member(news, BUSY) is None
