@@ -27,8 +27,10 @@ def refunded_goods(order: SaleorOrder) -> Decimal:
     and of a legacy payment's: `captured_amount`), the refunds requested (already deducted from
     it) and those refunds. Not a refund staff record by hand (the dashboard's manual refund: a
     transaction with `amountRefunded` alone, no CHARGE_SUCCESS event), which leaves
-    `totalCharged` as it was (`_handle_events_without_psp_reference`)."""
-    refunded = order.total_refunded.amount
+    `totalCharged` as it was (`_handle_events_without_psp_reference`). A chargeback (the
+    shopper's bank took the money back: `charged_back`) returns the goods' money as a refund
+    does, without `totalRefunded`."""
+    refunded = order.total_refunded.amount + charged_back(order)
     by_hand = sum(
         (
             t.refunded_amount.amount
@@ -44,6 +46,25 @@ def refunded_goods(order: SaleorOrder) -> Decimal:
     )
     overcharged = max(charged - order.total.gross.amount, Decimal(0))
     return max(refunded - overcharged, Decimal(0))
+
+
+def charged_back(order: SaleorOrder) -> Decimal:
+    """What chargebacks took back of the order's charges: Saleor lowers a transaction's
+    `chargedValue` by each CHARGE_BACK event without a PSP reference, and by the last one of
+    each reference (saleor/payment/transaction_item_calculations.py, `_recalculate_charge_
+    amounts` and `_handle_events_without_psp_reference`), with no refund recorded."""
+    total = Decimal(0)
+    for transaction in order.transactions:
+        last: dict[str, Decimal] = {}
+        for event in transaction.events:
+            if event.type != "CHARGE_BACK" or event.amount is None:
+                continue
+            if event.psp_reference:
+                last[event.psp_reference] = event.amount.amount
+            else:
+                total += event.amount.amount
+        total += sum(last.values(), Decimal(0))
+    return total
 
 
 def forgiven(order: SaleorOrder) -> Decimal:

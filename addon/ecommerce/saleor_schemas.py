@@ -78,6 +78,8 @@ class IdRef(_Saleor):
 
 class TransactionEventRef(_Saleor):
     type: str
+    psp_reference: str | None = Field(None, alias="pspReference")
+    amount: Amount | None = None
 
 
 class OrderTransaction(_Saleor):

@@ -270,6 +270,25 @@ async def test_a_refund_granted_before_the_capture_leaves_the_order_paid_at_what
     assert (mc.financial_status, mc.order_total) == ("partially_paid", 20.0)
 
 
+async def test_a_chargeback_returns_the_money_as_a_refund_does(shop: Shop) -> None:
+    """Fails before the fix: a chargeback lowers `totalCharged` with no refund recorded
+    (saleor/payment/transaction_item_calculations.py), and the app sent the paid order back to
+    "pending" at its whole total: revenue the shop lost, shown as awaiting payment."""
+    order = await _paid_order(shop, "transaction")
+    await shop.drain()
+    [transaction] = shop.saleor.store.get_order(order.id).transactions
+    back = TransactionEventType.CHARGE_BACK
+    await shop.saleor.report_transaction_event(order, transaction, back, Decimal("10.00"))
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.order_total) == ("partially_refunded", 15.0)
+    assert (await _saleor_view(shop, order))["totalCharged"] == {"amount": 15}
+    await shop.saleor.report_transaction_event(order, transaction, back, Decimal("15.00"))
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.order_total) == ("refunded", 0.0)
+
+
 async def test_a_legacy_payment_captured_in_part(shop: Shop) -> None:
     product = await shop.product("Lychee", "10.00")
     order = await shop.saleor.create_order(
