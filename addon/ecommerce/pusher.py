@@ -10,6 +10,7 @@ lines go in its PATCH, a cart's replace it (`sale_sender.py`); carts are pushed 
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,8 +43,10 @@ from addon.ecommerce.sale_sender import note_order_moved
 from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.ecommerce.unlisted import ensure_unlisted
-from addon.mailchimp import NotFound
+from addon.mailchimp import MailchimpError, NotFound
 from addon.saleor.versions import order_document
+
+logger = logging.getLogger(__name__)
 
 
 def order_label(order: SaleorOrder) -> str:
@@ -213,6 +216,7 @@ class Pusher(CartPusher):
         except Exception:
             await self.remember_label(EntityKind.ORDER, order_id, known, label)
             await self._refresh_stock(stock)
+            await self._convert_cart_anyway(order)
             raise
         moved_from = (known.label or "") if moved else None
         await self._order_synced(order_id, order, body.id, pushing, label, stock, moved_from)
@@ -319,6 +323,15 @@ class Pusher(CartPusher):
         only the variants whose inventory changed."""
         # Together: their records locked in id order (`ledger_statements.locking`).
         await enqueue_stock_pushes(session, self.ctx.installation_id, self.ctx.channel, product_ids)
+
+    async def _convert_cart_anyway(self, order: SaleorOrder) -> None:
+        """The checkout became this order whatever Mailchimp made of the order: its cart goes
+        all the same (left, Mailchimp would e-mail the buyer about their abandoned cart until
+        the daily sweep). Its failure is logged: the order's own is what the push reports."""
+        try:
+            await self._convert_cart(order)
+        except MailchimpError as exc:
+            logger.warning("The cart of a placed order was not removed: %s", exc)
 
     async def _convert_cart(self, order: SaleorOrder) -> None:
         """The checkout became this order: its abandoned cart must go."""
