@@ -25,7 +25,7 @@ from addon.engagement import activity, store
 from addon.engagement.metadata import Written
 from addon.engagement.models import EngagementCampaign, EngagementSettings
 from addon.mailchimp import NotFound, subscriber_hash
-from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads
+from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads, OutreachOrder
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -149,20 +149,26 @@ class CampaignPasses:
             offset = end - back
             repeated = frozenset(subscriber_hash(r.email_address) for r in page.emails[-back:])
         report = await reads.report(campaign_id)
-        orders = []
+        orders: dict[tuple[str, str], OutreachOrder] = {}
         order_offset = 0
         while True:
             found = await reads.attributed_orders(
                 campaign_id, offset=order_offset, count=ORDER_PAGE
             )
-            orders += found.orders
-            order_offset += len(found.orders)
-            if len(found.orders) < ORDER_PAGE or order_offset >= found.total_items:
+            orders.update(((o.store_id, o.id), o) for o in found.orders)
+            end = order_offset + len(found.orders)
+            if len(found.orders) < ORDER_PAGE or end >= found.total_items:
                 break
+            # Each page overlaps the last (as the activity's): an order deleted meanwhile moves
+            # the rest back, and the one at the page's edge, missed, would be taken for one no
+            # longer the campaign's (`store.apply_orders`).
+            order_offset = end - min(PAGE_OVERLAP, len(found.orders) // 2)
         async with self.writes, self.services.db.transaction() as session:
             # All its pages were read (a failure above writes none): orders no longer listed
             # are no longer the campaign's.
-            await store.apply_orders(session, self.installation_id, campaign_id, orders)
+            await store.apply_orders(
+                session, self.installation_id, campaign_id, list(orders.values())
+            )
             row = await session.get(EngagementCampaign, row_id)
             assert row is not None
             store.apply_report(row, report)

@@ -15,6 +15,7 @@ from addon.engagement import campaign_passes, repository
 from addon.engagement.metadata import SUMMARY_KEY
 from addon.engagement.models import EngagementOrder
 from addon.jobs.worker import Worker
+from addon.mailchimp.campaigns import CampaignReads
 from tests.engagement.conftest import ALICE, BOB, Engagement, FailingNth
 
 
@@ -126,3 +127,34 @@ async def test_orders_read_in_part_remove_none(
     assert await _attributed(e) == attributed
     assert len(e.metadata_writes()) == written  # nothing changed for anyone
     assert _summary(e, BOB)["attributed_revenue"] == {"USD": "20.00"}
+
+
+async def test_an_order_deleted_while_its_campaign_s_orders_are_read_misses_none(
+    e: Engagement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fails before the fix: read by offset, two a page, an order deleted after the first page
+    moved the third back into it; the second page missed it, and the run took it for one no
+    longer the campaign's. Pages overlap now."""
+    monkeypatch.setattr(campaign_passes, "ORDER_PAGE", 2)
+    campaign = e.send("Sale", e.at(days=-2))
+    await e.order("o-1", ALICE, campaign, 10.0)
+    await e.order("o-2", ALICE, campaign, 20.0, customer="c-o-1")  # one customer an address
+    await e.order("o-3", BOB, campaign, 30.0)
+    await e.collect()
+    assert [row[0] for row in await _attributed(e)] == ["o-1", "o-2", "o-3"]
+
+    real = CampaignReads.attributed_orders
+    pages: list[int] = []
+
+    async def deleting(self: CampaignReads, *args: Any, **kwargs: Any) -> Any:
+        page = await real(self, *args, **kwargs)
+        pages.append(kwargs.get("offset", 0))
+        if len(pages) == 1:  # deleted in Mailchimp right after the first page was read
+            await _order_call(e, "DELETE", "o-1")
+        return page
+
+    monkeypatch.setattr(CampaignReads, "attributed_orders", deleting)
+    await _next_run(e)
+
+    assert "o-3" in [row[0] for row in await _attributed(e)]
+    assert _summary(e, BOB)["attributed_revenue"] == {"USD": "30.00"}
