@@ -14,11 +14,14 @@ to MANAGE_STAFF, which the app does not hold. Their contacts stay, and Activity 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.jobs.completion import complete_in
+from addon.jobs.models import Job
 from addon.jobs.schemas import ClaimedJob, WebhookJob
+from addon.mailchimp import subscriber_hash
+from addon.privacy.erased import erased_hashes
 from addon.saleor.schemas import UserEventBody
 from addon.services import Services
 from addon.subscriptions.customer_addresses import CustomerAddress, record_address
@@ -109,6 +112,10 @@ async def _released(
     return {address: sorted(lists) for address, lists in addresses.items()}
 
 
+async def _erased(session: AsyncSession, installation_id: int, email: str) -> bool:
+    return bool(await erased_hashes(session, installation_id, [subscriber_hash(email)]))
+
+
 async def on_customer_changed(
     job: ClaimedJob, event: EmailChangedEvent, services: Services
 ) -> None:
@@ -139,6 +146,16 @@ async def on_customer_changed(
         if read is None or read.email is None:
             return
         new = read.email
+        if seen is None and await _erased(session, job.installation_id, new):
+            # A customer erased from the panel (still in Saleor): the app's own deletion of
+            # its metadata (`erasure.saleor_metadata`) sends this. Their address stays
+            # forgotten, here and in this delivery's record, until they change it.
+            await session.execute(
+                update(Job)
+                .where(Job.id == job.id)
+                .values(payload={"event": event.event, "body": {"user": {"id": user.id}}})
+            )
+            return
         moves = await moved_from(session, job.installation_id, user.id, new)
         for old, lists in sorted(moves.items()):
             move = EmailMove(old_email=old, new_email=new, saleor_user_id=user.id, list_ids=lists)
