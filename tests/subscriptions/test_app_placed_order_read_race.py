@@ -35,6 +35,23 @@ async def _consent_unread(shop: Shop, checkout: Any) -> None:
     assert body == {"data": {"updateMetadata": {"errors": []}}}, body
 
 
+def _hold_checkout_reads(monkeypatch: Any) -> tuple[asyncio.Event, asyncio.Event]:
+    """A checkout's read answered, its job held before it writes what it saw: `read` is set
+    then, and the job goes on once `go` is."""
+    read, go = asyncio.Event(), asyncio.Event()
+    real_read = consent_module._read
+
+    async def slow_read(*args: Any) -> Any:
+        found = await real_read(*args)
+        if args[3] == "checkout":
+            read.set()
+            await go.wait()
+        return found
+
+    monkeypatch.setattr(consent_module, "_read", slow_read)
+    return read, go
+
+
 async def test_the_order_waits_for_its_checkout_s_read_under_way(
     newsletter: Shop, clock: ManualClock, monkeypatch: Any
 ) -> None:
@@ -43,18 +60,7 @@ async def test_the_order_waits_for_its_checkout_s_read_under_way(
     checkout = await _checkout(shop, customer=ann)
     await _consent_unread(shop, checkout)
 
-    read, go = asyncio.Event(), asyncio.Event()
-    real_read = consent_module._read
-
-    async def slow_read(*args: Any) -> Any:
-        """The checkout's read answered, its job held before it writes what it saw."""
-        found = await real_read(*args)
-        if args[3] == "checkout":
-            read.set()
-            await go.wait()
-        return found
-
-    monkeypatch.setattr(consent_module, "_read", slow_read)
+    read, go = _hold_checkout_reads(monkeypatch)
     owner = asyncio.create_task(Worker(shop.services).run_until_idle())
     try:
         await read.wait()
@@ -90,17 +96,7 @@ async def test_a_read_of_another_checkout_is_not_waited_for(
     other = await _checkout(shop, customer=None, email="bob@example.com")
     await _consent_unread(shop, other)
 
-    read, go = asyncio.Event(), asyncio.Event()
-    real_read = consent_module._read
-
-    async def slow_read(*args: Any) -> Any:
-        found = await real_read(*args)
-        if args[3] == "checkout":
-            read.set()
-            await go.wait()
-        return found
-
-    monkeypatch.setattr(consent_module, "_read", slow_read)
+    read, go = _hold_checkout_reads(monkeypatch)
     owner = asyncio.create_task(Worker(shop.services).run_until_idle())
     try:
         await read.wait()
