@@ -26,7 +26,6 @@ from addon.ecommerce.fingerprints import fingerprint, hidden_variants, with_hidd
 from addon.ecommerce.ledger_statements import HeldRecord
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
 from addon.ecommerce.offer_dates import next_look
-from addon.ecommerce.publication import on_offer
 from addon.ecommerce.saleor_schemas import SaleorProduct, SaleorUser
 from addon.mailchimp import CustomerInput, OrderInput, ProductInput, batches
 from addon.mailchimp.models import BatchOperation
@@ -173,12 +172,6 @@ def _product(
     pushing = with_hidden(fingerprint(body), hidden_variants(held))
     if set(held) - set(pushing.children):
         return None  # a variant to hide, and carts to recheck: its push does both
-    if (
-        held
-        and not on_offer(product.channel_listings, ctx.channel, now)
-        and not sent(record, pushing)
-    ):
-        return None  # taken off offer: its push rechecks the carts holding it, too
     return Planned(str(node["id"]), body.id, pushing, product.name, body=body)
 
 
