@@ -76,7 +76,8 @@ def forgiven(order: SaleorOrder) -> Decimal:
     on an order paid in full is money to return: it counts once refunded."""
     returned = order.total_refunded.amount + order.total_refund_pending.amount
     open_grants = max(order.total_granted_refund.amount - returned, Decimal(0))
-    paid = order.total_charged.amount + order.total_refund_pending.amount
+    # (what a chargeback took back was paid: it counts as returned, `refunded_goods`)
+    paid = order.total_charged.amount + order.total_refund_pending.amount + charged_back(order)
     unpaid = max(order.total.gross.amount - paid, Decimal(0))
     return min(open_grants, unpaid)
 

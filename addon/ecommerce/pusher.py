@@ -43,7 +43,7 @@ from addon.ecommerce.sale_sender import note_order_moved
 from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.ecommerce.unlisted import ensure_unlisted
-from addon.mailchimp import MailchimpError, NotFound
+from addon.mailchimp import NotFound
 from addon.saleor.versions import order_document
 
 logger = logging.getLogger(__name__)
@@ -330,7 +330,7 @@ class Pusher(CartPusher):
         the daily sweep). Its failure is logged: the order's own is what the push reports."""
         try:
             await self._convert_cart(order)
-        except MailchimpError as exc:
+        except Exception as exc:  # the order's failure is the one raised
             logger.warning("The cart of a placed order was not removed: %s", exc)
 
     async def _convert_cart(self, order: SaleorOrder) -> None:

@@ -36,12 +36,16 @@ from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.statements import in_state
 from addon.mailchimp import MailchimpClient, MailchimpError, NotFound, StorePatch
+from addon.mailchimp.http import DEFAULT_TIMEOUT
 from addon.mailchimp.lost import may_still_run
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
 
 LEFT_NOTE = "initial_sync.store_left_syncing"
+# How long a batch's send may still reach Mailchimp: a step the reset or the switch ended (not
+# stopped) may be inside its `POST /batches` until the request's timeout, and a little more.
+SEND_MAY_LAND = timedelta(seconds=(DEFAULT_TIMEOUT.read or 120.0) + FIRST_LOOK_SECONDS)
 
 
 @dataclass
@@ -191,13 +195,13 @@ async def stop_batches(
     the flag is cleared: a batch queued to be sent again, pushes or bursts of its channel not
     done (`Hold.pending`); `nothing_sent`: no job will send anything more (an uninstall
     dropped them). Raises `LostSendMayRun` when a batch sent with no answer (its id unknown)
-    may still run: the send may still be on its way (`FIRST_LOOK_SECONDS`), or Mailchimp lists
+    may still run: the send may still be on its way (`SEND_MAY_LAND`), or Mailchimp lists
     an unfinished batch, none of `known` (the installation's), that it may have created. Held,
     the store's automations stay off under them."""
     if hold.pending and not nothing_sent:
         raise BatchesStillOut
     if hold.unknown_since is not None and (
-        utcnow() - hold.unknown_since < timedelta(seconds=FIRST_LOOK_SECONDS)
+        utcnow() - hold.unknown_since < SEND_MAY_LAND
         or await may_still_run(client, hold.unknown_since, known)
     ):
         raise LostSendMayRun

@@ -123,8 +123,11 @@ async def read_under_way(
     the order was placed, what it saw not written yet. One that began later (taken with the
     order's, say) reads nothing: Saleor deletes a checkout it completes; nor does one still
     pending, nor a run whose lease lapsed (its worker gone: run again, it reads nothing). A
-    run's start is when it was claimed or its lease last renewed (`Job.updated_at`): one
-    reading for longer than a renewal is not waited for."""
+    run's start is read as when it was claimed or its lease last renewed (`Job.updated_at`):
+    a renewal between the order's delivery and the read's end hides the run (a renewal comes
+    every third of a lease, the read takes a Saleor request), and so does a checkout Saleor
+    keeps (`orderCreateFromCheckout(removeCheckout: false)`) read with its order's job: both
+    count as a guest's, as before."""
     order_job = aliased(Job)
     stored = select(order_job.created_at).where(order_job.id == order_job_id).scalar_subquery()
     running = await session.scalar(

@@ -289,6 +289,22 @@ async def test_a_chargeback_returns_the_money_as_a_refund_does(shop: Shop) -> No
     assert (mc.financial_status, mc.order_total) == ("refunded", 0.0)
 
 
+async def test_a_refund_granted_on_a_paid_order_is_not_forgiven_by_a_chargeback(
+    shop: Shop,
+) -> None:
+    """A chargeback lowers `totalCharged`: counted as unpaid, it made the open grant look
+    forgiven, and the order's value dropped by both."""
+    order = await _paid_order(shop, "transaction")
+    await shop.drain()
+    await shop.saleor.grant_refund(order, Decimal("5.00"), "late")  # to be refunded
+    [transaction] = shop.saleor.store.get_order(order.id).transactions
+    back = TransactionEventType.CHARGE_BACK
+    await shop.saleor.report_transaction_event(order, transaction, back, Decimal("10.00"))
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.order_total) == ("partially_refunded", 15.0)
+
+
 async def test_a_legacy_payment_captured_in_part(shop: Shop) -> None:
     product = await shop.product("Lychee", "10.00")
     order = await shop.saleor.create_order(

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from addon.clock import ManualClock
+from addon.initial_sync.holds import SEND_MAY_LAND
 from addon.initial_sync.models import BatchStatus, InitialSyncBatch
-from addon.initial_sync.unknown import FIRST_LOOK_SECONDS
 from addon.installations.models import Installation, InstallationErasure, MailchimpCleanup
 from addon.jobs.worker import Worker
 from addon.mailchimp import MailchimpClient, StorePatch
@@ -129,7 +129,7 @@ async def test_a_send_with_no_answer_that_created_nothing_no_longer_holds_the_st
     installation erased. Mailchimp lists no batch it may have created: nothing can land."""
     shop = small
     await _sent_with_no_answer(shop, outbound, "503")
-    clock.advance(FIRST_LOOK_SECONDS)
+    clock.advance(SEND_MAY_LAND.total_seconds())
 
     await shop.saleor.uninstall_app(shop.app)
     await Worker(shop.services).run_until_idle()
@@ -146,7 +146,7 @@ async def test_a_lost_batch_mailchimp_may_still_run_is_waited_for(
     shop = small
     shop.mailchimp.batches_paused = True
     await _sent_with_no_answer(shop, outbound, "lose")
-    clock.advance(FIRST_LOOK_SECONDS)
+    clock.advance(SEND_MAY_LAND.total_seconds())
 
     await shop.saleor.uninstall_app(shop.app)
     await Worker(shop.services).run_until_idle()
