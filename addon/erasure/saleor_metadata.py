@@ -5,24 +5,30 @@ them is about the person it erased: their status, groups and address in each aud
 (`subscriptions.metadata`, public and private) and their campaign engagement and Mailchimp tags
 (`engagement.metadata`, private: opens, clicks, revenue). So once the erasure has forgotten
 them, a job of the contact's lane (after any write-back queued before it) deletes those keys
-(`deleteMetadata`, `deletePrivateMetadata`). The storefront's own keys (the consent it
-recorded, `mailchimp.consent.*`) stay: they are the store's record, not the app's.
+(`deleteMetadata`, `deletePrivateMetadata`), once no engagement collection is writing. The
+storefront's own keys (the consent it recorded, `mailchimp.consent.*`) stay: they are the
+store's record, not the app's.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.db.types import utcnow
 from addon.engagement.metadata import SUMMARY_KEY, TAGS_PREFIX
+from addon.engagement.models import EngagementSettings, RunState
 from addon.installations.repository import InstallationRepository
 from addon.installations.token_doubt import wait_if_token_in_doubt
+from addon.jobs.models import Job
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
-from addon.jobs.schemas import ClaimedJob
+from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.saleor.client import SaleorError, SaleorPermissionDenied, SaleorQueryError
 from addon.services import Services
 from addon.subscriptions.metadata import EMAIL_PREFIX, GROUPS_PREFIX, STATUS_PREFIX
@@ -30,6 +36,10 @@ from addon.subscriptions.metadata import EMAIL_PREFIX, GROUPS_PREFIX, STATUS_PRE
 logger = logging.getLogger(__name__)
 
 METADATA_JOB = "erasure.saleor_metadata"
+# A collection running may write the customer's engagement after it was forgotten: the
+# deletion waits for it, looking again every minute, for up to a day (then goes ahead).
+COLLECTION_RETRY_SECONDS = 60.0
+COLLECTION_WAIT = timedelta(days=1)
 # What the app writes on a customer: these keys, and those starting with these prefixes.
 _WRITTEN_PREFIXES = (STATUS_PREFIX, GROUPS_PREFIX, EMAIL_PREFIX, TAGS_PREFIX)
 _WRITTEN_KEYS = frozenset({SUMMARY_KEY})
@@ -59,13 +69,29 @@ async def enqueue_metadata_erasure(
     )
 
 
+async def _collecting(session: AsyncSession, job: ClaimedJob) -> bool:
+    """Whether an engagement collection runs (its writer may still send a page read before the
+    erasure forgot the customer), and this job has not waited for it `COLLECTION_WAIT` yet."""
+    state = await session.scalar(
+        select(EngagementSettings.state).where(
+            EngagementSettings.installation_id == job.installation_id
+        )
+    )
+    created = await session.scalar(select(Job.created_at).where(Job.id == job.id))
+    fresh = created is not None and utcnow() - created < COLLECTION_WAIT
+    return state is RunState.RUNNING and fresh
+
+
 async def handle_metadata_erasure(
     job: ClaimedJob, payload: MetadataErasure, services: Services
 ) -> None:
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(job.installation_id)
+        collecting = await _collecting(session, job)
     if installation is None:
         return
+    if collecting:
+        raise RetryLater("waits for the engagement collection running", COLLECTION_RETRY_SECONDS)
     api_url, token = installation.saleor_api_url, installation.app_token
     variables: dict[str, Any] = {"id": payload.saleor_user_id}
     try:

@@ -97,11 +97,24 @@ async def erased_hashes(
     return {email_hash: erased_at for email_hash, erased_at in rows.all()}
 
 
+async def is_erased(session: AsyncSession, installation_id: int, email_hash: str) -> bool:
+    """Whether one address (its subscriber hash) was erased in the installation's Saleor (an
+    equality: no list of one parameter for each such look, `erased_hashes`)."""
+    found = await session.scalar(
+        select(ErasedAddress.id)
+        .join(Installation, Installation.saleor_api_url == ErasedAddress.saleor_api_url)
+        .where(Installation.id == installation_id, ErasedAddress.email_hash == email_hash)
+        .limit(1)
+    )
+    return found is not None
+
+
 __all__ = [
     "NONE_ERASED",
     "Erased",
     "ErasedAddress",
     "erased_among",
     "erased_hashes",
+    "is_erased",
     "remember_erased",
 ]

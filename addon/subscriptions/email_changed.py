@@ -21,7 +21,7 @@ from addon.jobs.completion import complete_in
 from addon.jobs.models import Job
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.mailchimp import subscriber_hash
-from addon.privacy.erased import erased_hashes
+from addon.privacy.erased import is_erased
 from addon.saleor.schemas import UserEventBody
 from addon.services import Services
 from addon.subscriptions.customer_addresses import CustomerAddress, record_address
@@ -112,10 +112,6 @@ async def _released(
     return {address: sorted(lists) for address, lists in addresses.items()}
 
 
-async def _erased(session: AsyncSession, installation_id: int, email: str) -> bool:
-    return bool(await erased_hashes(session, installation_id, [subscriber_hash(email)]))
-
-
 async def on_customer_changed(
     job: ClaimedJob, event: EmailChangedEvent, services: Services
 ) -> None:
@@ -146,7 +142,7 @@ async def on_customer_changed(
         if read is None or read.email is None:
             return
         new = read.email
-        if seen is None and await _erased(session, job.installation_id, new):
+        if seen is None and await is_erased(session, job.installation_id, subscriber_hash(new)):
             # A customer erased from the panel (still in Saleor): the app's own deletion of
             # its metadata (`erasure.saleor_metadata`) sends this. Their address stays
             # forgotten, here and in this delivery's record, until they change it.

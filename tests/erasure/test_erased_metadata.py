@@ -5,7 +5,13 @@ storefront's consent keys and other apps' keys stay."""
 
 from __future__ import annotations
 
+from sqlalchemy import update
+
+from addon.db.types import utcnow
 from addon.engagement.metadata import SUMMARY_KEY, TAGS_PREFIX
+from addon.engagement.models import EngagementSettings, RunState
+from addon.erasure.saleor_metadata import METADATA_JOB
+from addon.jobs.models import Job
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE, STATUS_PREFIX
 from tests.ecommerce.conftest import Shop
 from tests.erasure.test_erasure import _customer_with_history, _users_only
@@ -30,3 +36,27 @@ async def test_the_app_s_metadata_leaves_a_customer_erased_from_the_panel(shop: 
     assert stored.metadata[CONSENT_SUBSCRIBE] == "true"  # the storefront's record
     assert stored.metadata["loyalty.tier"] == "gold"
     assert dict(stored.private_metadata) == {"crm.id": "42"}
+
+
+async def test_the_deletion_waits_for_an_engagement_collection_running(shop: Shop) -> None:
+    """A collection's writer sends pages it read before: one holding the customer, read before
+    the erasure forgot them, would write their engagement back after the deletion."""
+    customer, _, _ = await _customer_with_history(shop)
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(EngagementSettings).values(state=RunState.RUNNING))
+    erased = await shop.client.post(
+        f"/api/erasure/customers/{customer.global_id}", headers=_users_only(shop)
+    )
+    assert erased.status_code == 202, erased.text
+    await shop.drain()
+    stored = shop.saleor.store.customers[customer.id]
+    assert stored.metadata[STATUS_PREFIX + shop.list_id] == "subscribed"  # not yet
+
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(EngagementSettings).values(state=RunState.IDLE))
+        await session.execute(
+            update(Job).where(Job.kind == METADATA_JOB).values(run_after=utcnow())
+        )
+    await shop.drain()
+    stored = shop.saleor.store.customers[customer.id]
+    assert STATUS_PREFIX + shop.list_id not in stored.metadata
