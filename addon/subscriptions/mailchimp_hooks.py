@@ -25,13 +25,12 @@ from addon.errors import BadRequest, ErrorCode, Gone, NotFound
 from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure
-from addon.jobs.schemas import ClaimedJob
+from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.mailchimp import InvalidCredentials, Member
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.mailchimp.errors import MailchimpError
 from addon.privacy.erased import erased_among
 from addon.services import Services
-from addon.subscriptions.awaiting_move import move_landed
 from addon.subscriptions.models import WITHDRAWN_STATUSES
 from addon.subscriptions.profile_sync import release_held_back
 from addon.subscriptions.profile_writeback import enqueue_profile_write
@@ -41,9 +40,11 @@ from addon.subscriptions.schemas import MailchimpEvent, Source, normalize_email
 from addon.subscriptions.upemail_chain import (
     known_nothing,
     member_moved_on,
+    moved_in,
     moved_on_to,
     moved_state,
     still_member,
+    wait_for_move,
 )
 from addon.subscriptions.upemail_waits import not_connected
 from addon.subscriptions.writeback import contact_lane, enqueue_status_write
@@ -177,10 +178,12 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         state = await ContactRepository(session).get(installation_id, event.list_id, event.email)
         store_changed_at = state.store_changed_at if state else None
         unknown = known_nothing(state)
-        applied = event.seen_before and changes_nothing(event, state)
-    if applied:
-        logger.info("Mailchimp %s delivered again, the contact has it already", event.type)
-        return
+        if event.seen_before and changes_nothing(event, state):
+            logger.info("Mailchimp %s delivered again, the contact has it already", event.type)
+            return
+        wait = await wait_for_move(session, installation_id, event, state, EVENT_JOB)
+    if wait is not None:
+        raise RetryLater("A change of address to this one may not be applied yet.", wait)
     compliance = event.type in LEAVING
     # Checked again here: the audience may have been deactivated (or removed) since receipt.
     active = audience is not None and audience.removed_at is None and audience.active
@@ -285,7 +288,6 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         and compliance
         and (event.seen_before or member.status in ("subscribed", "pending"))
     )
-
     now = utcnow()
     async with services.db.transaction() as session:
         contacts = ContactRepository(session)
@@ -331,8 +333,8 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
             # says so (or follows the contact, `follow`), and a new address another customer
             # owns is noted by the status write-back (its note of the address left is dropped).
             state.last_problem = None
-        if moving:  # a withdrawal owed to the member where it moved (`awaiting_move`)
-            await move_landed(session, installation_id, event.list_id, event.email, state)
+        if moving:  # what waited for the member where it moved
+            await moved_in(session, event, state, EVENT_JOB)
         if active and (settings is None or settings.two_way):
             # Its own job: a Saleor failure must not repeat the Mailchimp call above. Not for
             # an audience no longer active: its leaving is recorded only here.
@@ -366,10 +368,8 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 # The customer keeps its old address in Saleor (as the status write-back).
                 lookup_email=event.email if event.type == "upemail" else None,
             )
-        # A customer update that ran while this change waited was held back (`profile_sync`):
-        # it goes now, after the write-backs queued above. (It waited for Saleor's echo of the
-        # status write-back, which the receiver no longer hands on, and which a write changing
-        # nothing never sent.)
+        # A customer update held back while this change waited (`profile_sync`) goes now,
+        # after the write-backs queued above (not on Saleor's echo of them: none is handed on).
         await release_held_back(session, state)
 
 

@@ -12,13 +12,18 @@ contacts), and says nothing of the member where it is now.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.jobs.models import Job
+from addon.db.types import utcnow
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.wakeup import work_due
 from addon.mailchimp import MailchimpClient, Member
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
+from addon.subscriptions.awaiting_move import move_landed
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import MailchimpEvent
@@ -27,6 +32,81 @@ from addon.subscriptions.writeback import contact_lane
 # How many later changes are followed: a person changes their address a few times at most
 # within Mailchimp's 75 minutes of retries.
 MAX_HOPS = 5
+# How soon an event of an address a move not applied yet brings a member to looks again.
+MOVE_WAIT = 1.0
+# How long a profile change of an address the app knows nothing of waits for a move to it to
+# arrive: Mailchimp sends the two deliveries of one change at once, in no stated order.
+MOVE_GRACE = timedelta(seconds=60)
+
+
+async def wait_for_move(
+    session: AsyncSession,
+    installation_id: int,
+    event: MailchimpEvent,
+    state: ContactState | None,
+    kind: str,
+) -> float | None:
+    """How long the event (of `kind`, the event job's) waits for an address change (`upemail`)
+    to its address to be applied, if it does. Mailchimp sends the member's `profile` event at
+    the new address with the move, which lands in another contact's lane and may run first: it
+    would find no contact at the new address, and write the member's status (and, Mailchimp
+    winning, its names) on whoever owns that address in Saleor, someone else (anyone can type
+    anyone's address on Mailchimp's profile page). Once the move is applied, the contact's own
+    customer gets them (`writeback`). So an event waits while a move to its address received
+    is not applied, and a profile change of an address the app knows nothing of waits
+    `MOVE_GRACE` from its receipt for the move to come. A move whose first delivery failed
+    comes later than that: the profile change has gone to the address's owner already."""
+    if event.type == "upemail":
+        return None
+    if await _move_under_way(session, installation_id, event, kind):
+        return MOVE_WAIT
+    waited = utcnow() - event.received_at
+    if event.type == "profile" and known_nothing(state) and waited < MOVE_GRACE:
+        return (MOVE_GRACE - waited).total_seconds()
+    return None
+
+
+async def moved_in(
+    session: AsyncSession, event: MailchimpEvent, state: ContactState, kind: str
+) -> None:
+    """The `upemail` event (of `kind`) is applied, `state` now at its new address: what waited
+    for it is due now. The withdrawals owed the member where it moved (`awaiting_move`), and
+    the profile changes of the new address that waited for a move (`wait_for_move`)."""
+    installation_id = state.installation_id
+    await move_landed(session, installation_id, event.list_id, event.email, state)
+    made_due = await session.execute(
+        update(Job)
+        .where(
+            Job.installation_id == installation_id,
+            Job.lane == contact_lane(state.email),
+            Job.kind == kind,
+            Job.status == JobStatus.PENDING,
+            Job.payload["type"].as_string() == "profile",
+        )
+        .values(run_after=utcnow())
+    )
+    if made_due.rowcount:  # type: ignore[attr-defined]
+        await work_due(session)
+
+
+async def _move_under_way(
+    session: AsyncSession, installation_id: int, event: MailchimpEvent, kind: str
+) -> bool:
+    """Whether a received `upemail` of the audience to `event.email` is not applied yet
+    (waiting, or running under a live lease)."""
+    payloads = await session.scalars(
+        select(Job.payload).where(
+            Job.installation_id == installation_id,
+            Job.kind == kind,
+            or_(
+                Job.status == JobStatus.PENDING,
+                (Job.status == JobStatus.RUNNING) & (Job.locked_until > utcnow()),
+            ),
+            Job.payload["type"].as_string() == "upemail",
+            Job.payload["new_email"].as_string() == event.email,
+        )
+    )
+    return any(MailchimpEvent.model_validate(p).list_id == event.list_id for p in payloads)
 
 
 async def moved_on_to(

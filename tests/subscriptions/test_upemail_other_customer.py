@@ -11,8 +11,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from addon.clock import ManualClock
 from addon.subscriptions.metadata import EMAIL_PREFIX, STATUS_PREFIX
 from addon.subscriptions.models import ContactState
+from addon.subscriptions.upemail_chain import MOVE_GRACE
 from addon.subscriptions.writeback_notes import other_owner_note
 from tests.conftest import dashboard_headers
 from tests.subscriptions.conftest import Shop, _fire, _metadata
@@ -23,6 +25,20 @@ OLD, NEW = "ann@example.com", "bob@example.com"
 async def _moved_onto_bob(shop: Shop) -> tuple[Any, Any]:
     """Ann (subscribed to News, first name mapped) types Bob's address and a new first name on
     Mailchimp's update-profile page; Bob is a customer, never subscribed."""
+    news = shop.ids["news"]
+    ann, bob = await _set_up(shop)
+    await shop.mc(
+        "PATCH",
+        f"/lists/{news}/members/{OLD}",
+        {"email_address": NEW, "merge_fields": {"FNAME": "Annie"}},
+    )
+    await _fire(shop, "upemail", {"old_email": OLD, "new_email": NEW, "new_id": "x"})
+    await shop.work()
+    return ann, bob
+
+
+async def _set_up(shop: Shop) -> tuple[Any, Any]:
+    """Ann (subscribed to News, first name mapped) and Bob (a customer, never subscribed)."""
     news = shop.ids["news"]
     fields = [{"merge_tag": "FNAME", "source": "first_name"}]
     r = await shop.client.put(
@@ -35,13 +51,6 @@ async def _moved_onto_bob(shop: Shop) -> tuple[Any, Any]:
     bob = await shop.saleor.create_customer(NEW, "Bob", "Ray", is_confirmed=True)
     await shop.work()
     assert shop.member(news, NEW) is None
-    await shop.mc(
-        "PATCH",
-        f"/lists/{news}/members/{OLD}",
-        {"email_address": NEW, "merge_fields": {"FNAME": "Annie"}},
-    )
-    await _fire(shop, "upemail", {"old_email": OLD, "new_email": NEW, "new_id": "x"})
-    await shop.work()
     return ann, bob
 
 
@@ -74,6 +83,56 @@ async def test_the_contact_stays_with_its_customer_and_the_other_owner_gets_noth
     panel = await shop.client.get(f"/api/subscriptions/customers/{ann.global_id}", headers=headers)
     [shown] = [a for a in panel.json()["audiences"] if a["list_id"] == news]
     assert shown["last_problem"] == other_owner_note(NEW)
+
+
+async def test_the_profile_event_received_before_the_move_waits_for_it(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    """Mailchimp sends the member's profile event (at the new address) with the move, in no
+    stated order, and it runs in another contact's lane. Before, handled before the move came,
+    it found no contact at Bob's address and wrote Ann's status and first name on Bob. Now a
+    profile change of an address the app knows nothing of waits a moment for a move."""
+    shop = newsletter
+    news = shop.ids["news"]
+    ann, bob = await _set_up(shop)
+    await shop.mc(
+        "PATCH",
+        f"/lists/{news}/members/{OLD}",
+        {"email_address": NEW, "merge_fields": {"FNAME": "Annie"}},
+    )
+    await _fire(shop, "profile", {"email": NEW})
+    await shop.work()
+    await _fire(shop, "upemail", {"old_email": OLD, "new_email": NEW, "new_id": "x"})
+    await shop.work()  # the move makes the profile change due: no waiting out the grace
+
+    assert shop.saleor.store.get_customer(bob.id).first_name == "Bob"
+    assert not any(key.startswith("mailchimp.") for key in _metadata(shop, bob))
+    assert shop.saleor.store.get_customer(ann.id).first_name == "Annie"
+    assert _metadata(shop, ann)[STATUS_PREFIX + news] == "subscribed"
+    assert (await _contact(shop)).saleor_user_id == ann.global_id
+
+
+async def test_a_profile_change_with_no_move_reaches_the_owner_of_the_address(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    """A member of an address the app knows nothing of (added in Mailchimp) changes its name:
+    with no move to the address by `MOVE_GRACE`, the change goes to the customer there."""
+    shop = newsletter
+    news = shop.ids["news"]
+    _, bob = await _set_up(shop)
+    await shop.mc(
+        "POST",
+        f"/lists/{news}/members",
+        {"email_address": NEW, "status": "subscribed", "merge_fields": {"FNAME": "Bobby"}},
+    )
+    await _fire(shop, "profile", {"email": NEW})
+    await shop.work()
+    assert shop.saleor.store.get_customer(bob.id).first_name == "Bob"  # waits for a move
+    clock.advance(MOVE_GRACE.total_seconds())
+    await shop.work()
+
+    assert shop.saleor.store.get_customer(bob.id).first_name == "Bobby"
+    assert _metadata(shop, bob)[STATUS_PREFIX + news] == "subscribed"
 
 
 async def test_a_later_profile_change_in_mailchimp_never_renames_the_other_owner(
