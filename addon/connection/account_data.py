@@ -5,14 +5,21 @@ connecting a different account drops it, so that account starts clean. Capabilit
 their account-scoped tables with `@account_scoped`; each must have an `installation_id`. A
 capability's row kept across accounts (its admin's settings) may hold how far it has gone
 through the account's data (cursors): `account_progress` names those columns, set back with it.
+A capability's work that read the account while it was dropped (begun before) holds what that
+account had: `account_changed_since` tells it, `forget_account_data(..., only=)` drops what it
+wrote.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.connection.models import MailchimpConnection
 
 ModelT = TypeVar("ModelT", bound=type[Any])
 
@@ -35,11 +42,32 @@ def account_progress(model: type[Any], **start: Any) -> None:
     _PROGRESS.append((model, start))
 
 
-async def forget_account_data(session: AsyncSession, installation_id: int) -> None:
+async def forget_account_data(
+    session: AsyncSession, installation_id: int, *, only: Collection[type[Any]] | None = None
+) -> None:
+    """Drop the account's data; `only`: of these models alone (one capability's)."""
     # Children first: a later-registered table may reference an earlier one.
     for model in reversed(_ACCOUNT_SCOPED):
-        await session.execute(delete(model).where(model.installation_id == installation_id))
+        if only is None or model in only:
+            await session.execute(delete(model).where(model.installation_id == installation_id))
     for model, start in _PROGRESS:
+        if only is not None and model not in only:
+            continue
         await session.execute(
             update(model).where(model.installation_id == installation_id).values(**start)
         )
+
+
+async def account_changed_since(
+    session: AsyncSession, installation_id: int, since: datetime
+) -> bool:
+    """Whether the account's data was dropped since `since` (another account connected, or a
+    reset that forgot it): what a run begun before read and wrote is the account's before."""
+    row = (
+        await session.execute(
+            select(
+                MailchimpConnection.account_switched_at, MailchimpConnection.account_forgotten_at
+            ).where(MailchimpConnection.installation_id == installation_id)
+        )
+    ).first()
+    return row is not None and any(at is not None and at > since for at in row)

@@ -30,13 +30,14 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from addon.audiences.repository import AudienceRepository
+from addon.connection.account_data import account_changed_since, forget_account_data
 from addon.connection.service import mailchimp_for
 from addon.db.types import utcnow
 from addon.engagement import audience_members, store
 from addon.engagement.audience_members import RowIds
 from addon.engagement.campaign_passes import OVERLAP, CampaignPasses, RunFigures, count_seen
 from addon.engagement.metadata import write_changed
-from addon.engagement.models import EngagementCampaign, RunState
+from addon.engagement.models import ENGAGEMENT_DATA, EngagementCampaign, RunState
 from addon.engagement.saleor_models import CustomersAnswer, parse
 from addon.installations.repository import InstallationRepository
 from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads
@@ -115,7 +116,8 @@ class Collector:
         started one)."""
         # Mailchimp stamps activity to the second: a pass counts whole seconds before its end,
         # the next one from there.
-        now = utcnow().replace(microsecond=0)
+        started = utcnow()
+        now = started.replace(microsecond=0)
         async with self.services.db.transaction() as session:
             settings = await store.settings_row(session, self.installation_id)
             if settings.state is not RunState.RUNNING:
@@ -188,6 +190,13 @@ class Collector:
                 for c in campaigns:
                     group.create_task(passes.read(reads, c.id, now))
         async with self.services.db.transaction() as session:
+            if await account_changed_since(session, self.installation_id, started):
+                # Another account connected, or the account's data forgotten, while this run
+                # read the one before: what it wrote since is that account's (its cursors, its
+                # members' ratings), never to be written on customers. The next run starts over.
+                await forget_account_data(session, self.installation_id, only=ENGAGEMENT_DATA)
+                logger.info("Engagement collection dropped: the Mailchimp account changed")
+                return self.figures
             await store.link_new_members(session, self.installation_id)
             settings = await store.settings_row(session, self.installation_id)
             settings.list_cursors = cursors

@@ -220,3 +220,16 @@ class EngagementCustomer(InstallationRows, Base):
 
     saleor_user_id: Mapped[str] = mapped_column(String(100))
     email_hash: Mapped[str] = mapped_column(String(32))
+
+
+# The collection's data of the account: a run that read an account since dropped drops it
+# again, with the progress `account_progress` names (`collector.Collector.run`).
+ENGAGEMENT_DATA: tuple[type[Base], ...] = (
+    EngagementSettings,
+    EngagementCampaign,
+    EngagementDay,
+    EngagementMember,
+    EngagementMemberCampaign,
+    EngagementOrder,
+    EngagementCustomer,
+)
