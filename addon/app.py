@@ -130,6 +130,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
         BodySizeLimit,
         max_bytes=services.settings.max_request_body_bytes,
         public_prefix=STOREFRONT_PREFIX,
+        public_max_bytes=services.settings.max_storefront_body_bytes,
     )
     app.add_middleware(RequestId)  # outermost: every line of the request carries its id
     # The routers' own routes, built once per process, serve every app: `include_router` gives

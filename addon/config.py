@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     # order with hundreds of lines) reach hundreds of kB: 4 MiB leaves ample room for those
     # while a flood of huge bodies cannot exhaust memory.
     max_request_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # The storefront API's cap (shoppers' browsers, no authentication): its largest body, an
+    # account page's save naming every audience, group and permission, is a few kB.
+    max_storefront_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
     # Mailchimp. OAuth needs a registered app (https://admin.mailchimp.com/account/oauth2/)
     # whose redirect URI is {APP_URL}/api/connection/oauth/callback.

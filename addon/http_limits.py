@@ -1,9 +1,10 @@
 """What a request may be before the app sees it, for every route (present or future).
 
-* Bodies are capped: larger ones get 413. A declared `Content-Length` over the cap is refused
-  without reading a byte; a body sent without one (chunked) is read only until it passes the
-  cap. A body within the cap is buffered and replayed to the app, which reads bodies whole
-  anyway.
+* Bodies are capped (the storefront API's, under `public_prefix`, lower: shoppers' browsers
+  send a few kB, unauthenticated): larger ones get 413. A declared `Content-Length` over the
+  cap is refused without reading a byte; a body sent without one (chunked) is read only until
+  it passes the cap. A body within the cap is buffered and replayed to the app, which reads
+  bodies whole anyway.
 * No NUL character in the path, the query string, a header or the body (raw, escaped in JSON,
   or encoded in a form): 422. PostgreSQL text cannot hold one and refuses it in a query, so a
   made-up path, parameter or field would otherwise be a 500 (HTTP servers refuse a NUL in a
@@ -35,18 +36,28 @@ from addon.errors import ErrorCode, error_body
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int, public_prefix: str | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        public_prefix: str | None = None,
+        public_max_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.public_prefix = public_prefix
+        self.public_max_bytes = public_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        if self.public_max_bytes is not None and _public(scope, self.public_prefix):
+            limit = min(limit, self.public_max_bytes)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, send, limit)
             return
         chunks: list[bytes] = []
         size = 0
@@ -58,18 +69,18 @@ class BodySizeLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(scope, send)  # the rest of the body is never read
+            if size > limit:
+                await self._refuse(scope, send, limit)  # the rest of the body is never read
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
         body: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
         await self.app(scope, _replay([body], None, receive), send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         payload = error_body(
             ErrorCode.PAYLOAD_TOO_LARGE,
-            f"The request body is larger than this app accepts ({self.max_bytes} bytes).",
+            f"The request body is larger than this app accepts ({limit} bytes).",
         )
         # The unread rest of the body is not wanted.
         extra = ((b"connection", b"close"), *_cors(scope, self.public_prefix))
@@ -117,10 +128,16 @@ async def _refuse_nul(send: Send, where: str, extra: tuple[tuple[bytes, bytes], 
     await _send_json(send, 422, payload, extra)
 
 
+def _public(scope: Scope, public_prefix: str | None) -> bool:
+    path: str = scope.get("path", "")
+    return public_prefix is not None and (
+        path == public_prefix or path.startswith(public_prefix + "/")
+    )
+
+
 def _cors(scope: Scope, public_prefix: str | None) -> tuple[tuple[bytes, bytes], ...]:
     """The CORS headers of a refusal under `public_prefix` (see the module)."""
-    path: str = scope.get("path", "")
-    if public_prefix is None or not (path == public_prefix or path.startswith(public_prefix + "/")):
+    if not _public(scope, public_prefix):
         return ()
     origin = next((v for k, v in scope.get("headers", []) if k == b"origin"), None)
     allow = ((b"access-control-allow-origin", origin),) if origin is not None else ()

@@ -112,3 +112,36 @@ async def test_a_body_refused_before_routing_is_readable_by_the_storefront(
     )
     assert other.status_code == status
     assert "access-control-allow-origin" not in other.headers
+
+
+async def test_the_storefront_caps_bodies_lower_than_the_webhooks(newsletter: Shop) -> None:
+    """Shoppers' browsers send a few kB, unauthenticated: the storefront API took bodies up to
+    the webhooks' 4 MiB, each read whole and parsed. Now its own cap answers 413 above it."""
+    settings = newsletter.services.settings
+    cap = settings.max_storefront_body_bytes
+    assert cap < settings.max_request_body_bytes
+
+    def body(size: int) -> bytes:
+        opening = b'{"email": "ida@example.com", "first_name": "Ida"'
+        return opening + b" " * (size - len(opening) - 1) + b"}"
+
+    async def post(content: bytes) -> httpx.Response:
+        return await newsletter.client.post(
+            "/api/storefront/subscribe",
+            params={"saleor_api_url": SALEOR_API_URL},
+            content=content,
+            headers={"Origin": ORIGIN, "Content-Type": "application/json"},
+        )
+
+    over = await post(body(cap + 1))
+    assert over.status_code == 413, over.text
+    assert over.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert f"({cap} bytes)" in over.json()["error"]["message"]
+    assert over.headers["access-control-allow-origin"] == ORIGIN
+    at_cap = await post(body(cap))
+    assert at_cap.status_code != 413, at_cap.text  # read and judged by the route
+    # Other routes keep the larger cap.
+    other = await newsletter.client.post(
+        "/api/settings", content=body(cap + 1), headers=newsletter.headers
+    )
+    assert other.status_code != 413, other.text
