@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.connection.account_data import account_scoped
+from addon.connection.account_data import account_progress, account_scoped
 from addon.db.base import Base
 from addon.db.owned import InstallationKeyed, InstallationRows
 from addon.db.types import EncryptedSecret, StrEnumType, UTCDateTime, utcnow
@@ -116,6 +116,12 @@ class NewsletterSettings(InstallationKeyed, Base):
     # the next import when this is below `SHOWN_GROUPS_REVISION` (`audiences.service`).
     shown_groups_revision: Mapped[int] = mapped_column(Integer, default=SHOWN_GROUPS_REVISION)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# Another account's audiences are reached at another secret: the account before's webhooks (which
+# the app could not remove, its access gone) are then answered 410, on which Mailchimp disables
+# them, instead of delivering its contacts' changes to the app for good.
+account_progress(NewsletterSettings, webhook_secret=None)
 
 
 class FieldSource(StrEnum):

@@ -83,3 +83,21 @@ async def test_reconnecting_the_same_account_sends_the_unsubscribe_at_once(
     await shop.work()  # no hour to wait
     assert shop.member(shop.ids["news"], MAX).status == "unsubscribed"
     assert await _notes(shop) == []
+
+
+async def test_the_account_before_s_webhooks_are_answered_gone(newsletter: Shop) -> None:
+    """The app cannot remove its webhooks from an account it no longer holds: Mailchimp kept
+    delivering that account's contacts' changes, answered 200 (and ignored) for good. Another
+    account connected gets a new secret: a delivery at the old one is answered 410, on which
+    Mailchimp disables the webhook (its release notes, 2021-04-05)."""
+    shop = newsletter
+    news = shop.ids["news"]
+    assert len(shop.mailchimp.webhooks(shop.account, news)) == 1
+    other = shop.mailchimp.create_account("Other Co", "owner@other.example", dc="us21")
+    assert (await _connect(shop, other.api_key))["status"] == 200
+    await shop.work()
+
+    answers = await shop.mailchimp.fire_list_webhook(shop.account, news, "profile", {"email": MAX})
+    assert [a.status_code for a in answers] == [410]
+    again = await shop.mailchimp.fire_list_webhook(shop.account, news, "profile", {"email": MAX})
+    assert again == []  # disabled for good
