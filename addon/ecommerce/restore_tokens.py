@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from addon.db.types import utcnow
 from addon.ecommerce.cart_models import CartRestoreKey
+from addon.ecommerce.saleor_schemas import SaleorCheckout
 from addon.errors import BadRequest, ErrorCode
 from addon.services import Services
 
@@ -104,3 +105,10 @@ def read_link_token(key: SecretStr, token: str, lifetime_seconds: float) -> Rest
         )
     claims = json.loads(data)
     return RestoredCart(checkout_id=claims["i"], checkout_token=claims["t"], channel=claims["c"])
+
+
+def restore_value(template: str | None, key: SecretStr | None, checkout: SaleorCheckout) -> str:
+    """The `{restore}` of a checkout URL: made only when the template asks for one."""
+    if not template or PLACEHOLDER not in template or key is None:
+        return ""
+    return make_link_token(key, checkout.id, checkout.token, checkout.channel.slug)

@@ -377,7 +377,7 @@ def cart_input(
             checkout_url_template,
             token=token,
             channel=checkout.channel.slug,
-            restore=restore_value(checkout_url_template, restore_key, checkout),
+            restore=restore_tokens.restore_value(checkout_url_template, restore_key, checkout),
         ),
         currency_code=currency,
         # Its value before gift cards, as an order's (`order_input`): `totalPrice` is net of
@@ -399,10 +399,3 @@ def cart_patch(cart: CartInput) -> CartPatch:
     if cart.customer.opt_in_status:
         patch = patch.model_copy(update={"customer": CustomerPatch(opt_in_status=True)})
     return patch
-
-
-def restore_value(template: str | None, key: SecretStr | None, checkout: SaleorCheckout) -> str:
-    """The `{restore}` of a checkout URL: made only when the template asks for one."""
-    if not template or restore_tokens.PLACEHOLDER not in template or key is None:
-        return ""
-    return restore_tokens.make_link_token(key, checkout.id, checkout.token, checkout.channel.slug)

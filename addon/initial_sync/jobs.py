@@ -53,6 +53,7 @@ from addon.initial_sync.state import (
     Flight,
     Snapshot,
     SyncRef,
+    deleted_message,
     end,
     end_in,
     enqueue_step,
@@ -61,7 +62,7 @@ from addon.initial_sync.state import (
     load,
     retried_step,
 )
-from addon.initial_sync.step import Step, deleted_message
+from addon.initial_sync.step import Step
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.retry import Failure, RetryPolicy, error_text
 from addon.jobs.schemas import ClaimedJob, RetryLater

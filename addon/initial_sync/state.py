@@ -347,3 +347,13 @@ def batch_expected(settings: Settings, submitted_at: datetime, now: datetime) ->
     runs (a batch Mailchimp never starts or never finishes must not keep the store's
     `is_syncing` for ever)."""
     return (now - submitted_at).total_seconds() <= settings.initial_sync_batch_wait_seconds
+
+
+def deleted_message(name: str) -> str:
+    """Why a sync ended whose store was deleted in Mailchimp: the channel's card offers to
+    re-create it (which sends again only what the app had recorded: `ecommerce/resend.py`)."""
+    return (
+        f"The Mailchimp store for {name} was deleted in Mailchimp while the sync ran. "
+        "Re-create it on the channel's card (Re-create the store), then start the initial "
+        "sync again."
+    )

@@ -55,6 +55,7 @@ from addon.initial_sync.state import (
     Snapshot,
     Stream,
     bump,
+    deleted_message,
     end,
     enqueue_step,
     flag_held_elsewhere,
@@ -75,16 +76,6 @@ from addon.mailchimp.models import BatchOperation
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
-
-
-def deleted_message(name: str) -> str:
-    """Why a sync ended whose store was deleted in Mailchimp: the channel's card offers to
-    re-create it (which sends again only what the app had recorded: `ecommerce/resend.py`)."""
-    return (
-        f"The Mailchimp store for {name} was deleted in Mailchimp while the sync ran. "
-        "Re-create it on the channel's card (Re-create the store), then start the initial "
-        "sync again."
-    )
 
 
 class Step:
