@@ -35,7 +35,13 @@ from addon.connection.service import mailchimp_for
 from addon.db.types import utcnow
 from addon.engagement import audience_members, store
 from addon.engagement.audience_members import RowIds
-from addon.engagement.campaign_passes import OVERLAP, CampaignPasses, RunFigures, count_seen
+from addon.engagement.campaign_passes import (
+    OVERLAP,
+    PAGE_OVERLAP,
+    CampaignPasses,
+    RunFigures,
+    count_seen,
+)
 from addon.engagement.metadata import write_changed
 from addon.engagement.models import ENGAGEMENT_DATA, EngagementCampaign, RunState
 from addon.engagement.saleor_models import CustomersAnswer, parse
@@ -49,6 +55,7 @@ from addon.tasks import side_by_side
 logger = logging.getLogger(__name__)
 
 FULL_MEMBER_READ = timedelta(hours=24)
+MEMBER_PAGE = MAX_PAGE  # Mailchimp's largest `count`
 CUSTOMER_PAGE = 100  # Saleor's largest `first`
 READERS_PER_SLOT = 2
 
@@ -233,27 +240,35 @@ class Collector:
         since = since - OVERLAP if since is not None else None
         # On a full read: who is in the audience (their member rows, a bit each).
         listed = RowIds() if since is None else None
-        offset = 0
+        offset, repeated = 0, frozenset[str]()
         while True:
-            page = await reads.members(list_id, since_last_changed=since, offset=offset)
+            page = await reads.members(
+                list_id, since_last_changed=since, offset=offset, count=MEMBER_PAGE
+            )
             self.figures.mailchimp_pages += 1
+            members = [m for m in page.members if m.email_address.lower() not in repeated]
             async with self.writes, self.services.db.transaction() as session:
                 seen = await audience_members.apply_members(
-                    session, self.installation_id, list_id, page.members, listed=listed
+                    session, self.installation_id, list_id, members, listed=listed
                 )
                 await count_seen(session, self.installation_id, seen)
                 # Their statuses, for the newsletter capability (`statuses_seen.py`).
-                statuses = [(m.email_address, m.status, m.last_changed) for m in page.members]
+                statuses = [(m.email_address, m.status, m.last_changed) for m in members]
                 await enqueue_statuses_seen(
                     session, self.installation_id, list_id, seen_statuses(statuses, statuses_since)
                 )
             self.figures.members_seen += seen
-            offset += len(page.members)
-            if len(page.members) < MAX_PAGE or offset >= page.total_items:
+            end = offset + len(page.members)
+            if len(page.members) < MEMBER_PAGE or end >= page.total_items:
                 break
+            # Each page overlaps the last (as the activity's): a member deleted meanwhile moves
+            # the rest back, and the one at the page's edge would be missed. Those read again
+            # are written once.
+            back = min(PAGE_OVERLAP, len(page.members) // 2)
+            offset = end - back
+            repeated = frozenset(m.email_address.lower() for m in page.members[-back:])
         if listed is not None:
-            # Members deleted or archived there since: no rating or tags in it any more. (One
-            # shifted past by a deletion while the pages were read comes back the next day.)
+            # Members deleted or archived there since: no rating or tags in it any more.
             async with self.writes, self.services.db.transaction() as session:
                 await audience_members.forget_audience(
                     session, self.installation_id, list_id, listed=listed

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from alembic import command
 from sqlalchemy import Connection, text, update
 
 from addon.audiences.models import Audience
 from addon.db.engine import Database
 from addon.db.migrations import alembic_config
-from addon.engagement import repository
+from addon.engagement import collector, repository
 from addon.engagement.metadata import SUMMARY_KEY, TAGS_PREFIX
+from addon.mailchimp import subscriber_hash
+from addon.mailchimp.campaigns import CampaignReads
 from sandboxes.mailchimp.campaigns import set_member_rating
 from tests.engagement.conftest import ALICE, Engagement
 from tests.migration_rows import NOW, installed_at
@@ -184,3 +188,37 @@ async def test_a_member_deleted_from_an_audience_loses_its_rating_at_the_full_re
     await e.collect()  # every member: she is not among them
     assert await _ratings(e) == (2, 2)
     assert json.loads(e.private(ALICE)[TAGS_PREFIX + vip]) == []
+
+
+async def test_a_member_deleted_while_the_members_are_read_misses_no_one(
+    e: Engagement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fails before the fix: read by offset, two a page, a member deleted after the second page
+    moved the next back into it; the third page missed it, and the full read took it for one
+    no longer in the audience (its rating forgotten, never written). Pages overlap now."""
+    monkeypatch.setattr(collector, "MEMBER_PAGE", 2)
+    await e.readers(4)
+    mailchimp, account = e.shop.mailchimp, e.shop.account
+    for email in e.customers:
+        set_member_rating(mailchimp, account, e.shop.list_id, email, 4)
+    real = CampaignReads.members
+    pages: list[list[str]] = []
+
+    async def deleting(self: CampaignReads, list_id: str, **kwargs: Any) -> Any:
+        page = await real(self, list_id, **kwargs)
+        pages.append([m.email_address for m in page.members])
+        if len(pages) == 2:  # deleted in Mailchimp right after the second page was read
+            gone = subscriber_hash(page.members[0].email_address)
+            deleted = await mailchimp.call(
+                account, "POST", f"/lists/{list_id}/members/{gone}/actions/delete-permanent"
+            )
+            assert deleted.status == 204, deleted.body
+        return page
+
+    monkeypatch.setattr(CampaignReads, "members", deleting)
+    await e.collect()
+
+    kept = set(e.customers) - {pages[1][0]}
+    assert len(kept) >= 5
+    for email in kept:
+        assert json.loads(e.private(email)[SUMMARY_KEY])["member_rating"] == 4, email
