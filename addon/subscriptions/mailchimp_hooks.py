@@ -25,7 +25,7 @@ from addon.errors import BadRequest, ErrorCode, Gone, NotFound
 from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure
-from addon.jobs.schemas import ClaimedJob, RetryLater
+from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import InvalidCredentials, Member
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.mailchimp.errors import MailchimpError
@@ -181,9 +181,7 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         if event.seen_before and changes_nothing(event, state):
             logger.info("Mailchimp %s delivered again, the contact has it already", event.type)
             return
-        wait = await wait_for_move(session, installation_id, event, state, EVENT_JOB)
-    if wait is not None:
-        raise RetryLater("A change of address to this one may not be applied yet.", wait)
+        await wait_for_move(session, installation_id, event, state, EVENT_JOB)
     compliance = event.type in LEAVING
     # Checked again here: the audience may have been deactivated (or removed) since receipt.
     active = audience is not None and audience.removed_at is None and audience.active

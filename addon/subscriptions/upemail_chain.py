@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.jobs.models import Job, JobStatus
+from addon.jobs.schemas import RetryLater
 from addon.jobs.wakeup import work_due
 from addon.mailchimp import MailchimpClient, Member
 from addon.mailchimp import NotFound as MailchimpNotFound
@@ -32,11 +33,19 @@ from addon.subscriptions.writeback import contact_lane
 # How many later changes are followed: a person changes their address a few times at most
 # within Mailchimp's 75 minutes of retries.
 MAX_HOPS = 5
-# How soon an event of an address a move not applied yet brings a member to looks again.
-MOVE_WAIT = 1.0
+# How soon an event waiting for a move to its address looks again (seconds).
+MOVE_POLL = 1.0
 # How long a profile change of an address the app knows nothing of waits for a move to it to
-# arrive: Mailchimp sends the two deliveries of one change at once, in no stated order.
+# arrive: Mailchimp sends the two deliveries of one change at once, in no stated order. A move
+# received within this of an event is the one the event may wait for.
 MOVE_GRACE = timedelta(seconds=60)
+# The longest an event waits for moves at all: two that cross (A→B corrected to B→A) can each
+# hold the other's event, and a move may wait for a connection for days.
+MOVE_WAIT_LIMIT = timedelta(minutes=5)
+# What a waiting event's job says (and how `moved_in` finds it).
+MOVE_REASON = "Waiting for Mailchimp's change of address to this one to be applied."
+# A leaving is applied at once, on its own word (`mailchimp_hooks.LEAVING`).
+_NOT_WAITING = frozenset({"upemail", "unsubscribe", "cleaned"})
 
 
 async def wait_for_move(
@@ -45,25 +54,25 @@ async def wait_for_move(
     event: MailchimpEvent,
     state: ContactState | None,
     kind: str,
-) -> float | None:
-    """How long the event (of `kind`, the event job's) waits for an address change (`upemail`)
-    to its address to be applied, if it does. Mailchimp sends the member's `profile` event at
-    the new address with the move, which lands in another contact's lane and may run first: it
-    would find no contact at the new address, and write the member's status (and, Mailchimp
-    winning, its names) on whoever owns that address in Saleor, someone else (anyone can type
-    anyone's address on Mailchimp's profile page). Once the move is applied, the contact's own
-    customer gets them (`writeback`). So an event waits while a move to its address received
-    is not applied, and a profile change of an address the app knows nothing of waits
-    `MOVE_GRACE` from its receipt for the move to come. A move whose first delivery failed
-    comes later than that: the profile change has gone to the address's owner already."""
-    if event.type == "upemail":
-        return None
-    if await _move_under_way(session, installation_id, event, kind):
-        return MOVE_WAIT
+) -> None:
+    """Raise `RetryLater` while the event (of `kind`, the event job's) waits for an address
+    change (`upemail`) to its address to be applied. Mailchimp sends the member's `profile`
+    event at the new address with the move, which lands in another contact's lane and may run
+    first: it would find no contact at the new address, and write the member's status (and,
+    Mailchimp winning, its names) on whoever owns that address in Saleor, someone else (anyone
+    can type anyone's address on Mailchimp's profile page). Once the move is applied, the
+    contact's own customer gets them (`writeback`). So an event waits while a move to its
+    address received about when it was (`MOVE_GRACE`) is not applied, and a profile change of
+    an address the app knows nothing of waits `MOVE_GRACE` from its receipt for one to come;
+    neither beyond `MOVE_WAIT_LIMIT`. A move whose delivery came later than that finds the
+    profile change gone to the address's owner already."""
     waited = utcnow() - event.received_at
+    if event.type in _NOT_WAITING or waited >= MOVE_WAIT_LIMIT:
+        return
+    if await _move_under_way(session, installation_id, event, kind):
+        raise RetryLater(MOVE_REASON, MOVE_POLL)
     if event.type == "profile" and known_nothing(state) and waited < MOVE_GRACE:
-        return (MOVE_GRACE - waited).total_seconds()
-    return None
+        raise RetryLater(MOVE_REASON, (MOVE_GRACE - waited).total_seconds())
 
 
 async def moved_in(
@@ -81,7 +90,7 @@ async def moved_in(
             Job.lane == contact_lane(state.email),
             Job.kind == kind,
             Job.status == JobStatus.PENDING,
-            Job.payload["type"].as_string() == "profile",
+            Job.last_error == MOVE_REASON,
         )
         .values(run_after=utcnow())
     )
@@ -92,8 +101,9 @@ async def moved_in(
 async def _move_under_way(
     session: AsyncSession, installation_id: int, event: MailchimpEvent, kind: str
 ) -> bool:
-    """Whether a received `upemail` of the audience to `event.email` is not applied yet
-    (waiting, or running under a live lease)."""
+    """Whether a `upemail` of the audience to `event.email` from another address, received
+    within `MOVE_GRACE` of the event, is not applied yet (waiting, or running under a live
+    lease)."""
     payloads = await session.scalars(
         select(Job.payload).where(
             Job.installation_id == installation_id,
@@ -106,7 +116,15 @@ async def _move_under_way(
             Job.payload["new_email"].as_string() == event.email,
         )
     )
-    return any(MailchimpEvent.model_validate(p).list_id == event.list_id for p in payloads)
+    for payload in payloads:
+        move = MailchimpEvent.model_validate(payload)
+        if (
+            move.list_id == event.list_id
+            and move.email != event.email
+            and abs(move.received_at - event.received_at) <= MOVE_GRACE
+        ):
+            return True
+    return False
 
 
 async def moved_on_to(

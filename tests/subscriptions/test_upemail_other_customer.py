@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import select
 
 from addon.clock import ManualClock
+from addon.jobs.models import Job, JobStatus
+from addon.subscriptions.mailchimp_hooks import EVENT_JOB
 from addon.subscriptions.metadata import EMAIL_PREFIX, STATUS_PREFIX
 from addon.subscriptions.models import ContactState
-from addon.subscriptions.upemail_chain import MOVE_GRACE
+from addon.subscriptions.upemail_chain import MOVE_GRACE, MOVE_WAIT_LIMIT
 from addon.subscriptions.writeback_notes import other_owner_note
 from tests.conftest import dashboard_headers
 from tests.subscriptions.conftest import Shop, _fire, _metadata
@@ -52,6 +54,15 @@ async def _set_up(shop: Shop) -> tuple[Any, Any]:
     await shop.work()
     assert shop.member(news, NEW) is None
     return ann, bob
+
+
+async def _events_waiting(shop: Shop) -> list[str]:
+    """The Mailchimp events not handled yet, by type."""
+    async with shop.services.db.session() as session:
+        payloads = await session.scalars(
+            select(Job.payload).where(Job.kind == EVENT_JOB, Job.status == JobStatus.PENDING)
+        )
+        return [str(p["type"]) for p in payloads]
 
 
 async def _contact(shop: Shop) -> ContactState:
@@ -104,6 +115,7 @@ async def test_the_profile_event_received_before_the_move_waits_for_it(
     await shop.work()
     await _fire(shop, "upemail", {"old_email": OLD, "new_email": NEW, "new_id": "x"})
     await shop.work()  # the move makes the profile change due: no waiting out the grace
+    assert await _events_waiting(shop) == []
 
     assert shop.saleor.store.get_customer(bob.id).first_name == "Bob"
     assert not any(key.startswith("mailchimp.") for key in _metadata(shop, bob))
@@ -170,3 +182,50 @@ async def test_moving_on_from_the_other_owners_address_drops_the_note(newsletter
         )
     assert state is not None
     assert state.last_problem is None, state.last_problem
+
+
+async def test_a_move_to_the_same_address_holds_nothing_up(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    """A move whose addresses are one (an internationalised domain in its two forms, as the
+    app keys it) runs in the same lane as the profile change at the address: waited for, it
+    could never run. Such a move is no move; the profile change waits only its grace."""
+    shop = newsletter
+    news = shop.ids["news"]
+    unicode, ascii_form = "zoe@b\u00fccher.example", "zoe@xn--bcher-kva.example"
+    await shop.mc(
+        "PUT",
+        f"/lists/{news}/members/{unicode}",
+        {"email_address": unicode, "status_if_new": "subscribed"},
+    )
+    await _fire(shop, "profile", {"email": unicode})
+    await _fire(shop, "upemail", {"old_email": ascii_form, "new_email": unicode, "new_id": "z"})
+    await shop.work()
+    clock.advance(MOVE_GRACE.total_seconds())
+    await shop.work()
+
+    assert await _events_waiting(shop) == []
+
+
+async def test_moves_that_cross_hold_their_events_up_no_longer_than_the_limit(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    """A→B corrected to B→A, each move received after the other address's profile change
+    (a retried delivery): each change waits for the move queued behind the other. They wait
+    `MOVE_WAIT_LIMIT` at most, then apply as any other."""
+    shop = newsletter
+    a, b = "cy@example.com", "cy.typo@example.com"
+    await shop.mc(
+        "PUT", f"/lists/{shop.ids['news']}/members/{a}",
+        {"email_address": a, "status_if_new": "subscribed"},
+    )  # fmt: skip
+    await _fire(shop, "profile", {"email": a})
+    await _fire(shop, "profile", {"email": b})
+    await _fire(shop, "upemail", {"old_email": a, "new_email": b, "new_id": "1"})
+    await _fire(shop, "upemail", {"old_email": b, "new_email": a, "new_id": "2"})
+    await shop.work()
+    assert sorted(await _events_waiting(shop)) == ["profile", "profile", "upemail", "upemail"]
+    clock.advance(MOVE_WAIT_LIMIT.total_seconds())
+    await shop.work()
+
+    assert await _events_waiting(shop) == []
