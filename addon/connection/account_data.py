@@ -6,8 +6,7 @@ their account-scoped tables with `@account_scoped`; each must have an `installat
 capability's row kept across accounts (its admin's settings) may hold how far it has gone
 through the account's data (cursors): `account_progress` names those columns, set back with it.
 A capability's work that read the account while it was dropped (begun before) holds what that
-account had: `account_changed_since` tells it, `forget_account_data(..., only=)` drops what it
-wrote.
+account had: `account_stamps` tells it, `forget_account_data(..., only=)` drops what it wrote.
 """
 
 from __future__ import annotations
@@ -42,6 +41,13 @@ def account_progress(model: type[Any], **start: Any) -> None:
     _PROGRESS.append((model, start))
 
 
+def account_models(module: str) -> tuple[type[Any], ...]:
+    """The models of `module` (a capability's) that hold or track the account's data: what
+    `forget_account_data(..., only=)` drops of that capability alone."""
+    found = [*_ACCOUNT_SCOPED, *(model for model, _ in _PROGRESS)]
+    return tuple(dict.fromkeys(m for m in found if m.__module__ == module))
+
+
 async def forget_account_data(
     session: AsyncSession, installation_id: int, *, only: Collection[type[Any]] | None = None
 ) -> None:
@@ -58,16 +64,18 @@ async def forget_account_data(
         )
 
 
-async def account_changed_since(
-    session: AsyncSession, installation_id: int, since: datetime
-) -> bool:
-    """Whether the account's data was dropped since `since` (another account connected, or a
-    reset that forgot it): what a run begun before read and wrote is the account's before."""
-    row = (
-        await session.execute(
-            select(
-                MailchimpConnection.account_switched_at, MailchimpConnection.account_forgotten_at
-            ).where(MailchimpConnection.installation_id == installation_id)
-        )
-    ).first()
-    return row is not None and any(at is not None and at > since for at in row)
+AccountStamps = tuple[datetime | None, datetime | None]
+
+
+async def account_stamps(
+    session: AsyncSession, installation_id: int, *, lock: bool = False
+) -> AccountStamps:
+    """When the account's data was last dropped: another account connected, a reset that
+    forgot it. Work that read the account compares them at its start and its end: a change
+    means what it read and wrote is the account's before. `lock`: held until the caller's
+    transaction ends, so that a switch under way is waited for (it locks the row first)."""
+    query = select(
+        MailchimpConnection.account_switched_at, MailchimpConnection.account_forgotten_at
+    ).where(MailchimpConnection.installation_id == installation_id)
+    row = (await session.execute(query.with_for_update() if lock else query)).first()
+    return (row[0], row[1]) if row is not None else (None, None)

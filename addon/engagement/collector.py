@@ -28,9 +28,10 @@ from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.repository import AudienceRepository
-from addon.connection.account_data import account_changed_since, forget_account_data
+from addon.connection.account_data import AccountStamps, account_stamps, forget_account_data
 from addon.connection.service import mailchimp_for
 from addon.db.types import utcnow
 from addon.engagement import audience_members, store
@@ -123,8 +124,7 @@ class Collector:
         started one)."""
         # Mailchimp stamps activity to the second: a pass counts whole seconds before its end,
         # the next one from there.
-        started = utcnow()
-        now = started.replace(microsecond=0)
+        now = utcnow().replace(microsecond=0)
         async with self.services.db.transaction() as session:
             settings = await store.settings_row(session, self.installation_id)
             if settings.state is not RunState.RUNNING:
@@ -132,6 +132,9 @@ class Collector:
                 settings.members_seen = 0
             settings.state = RunState.RUNNING
             settings.last_started_at = now
+            # What it writes is of the account it reads: dropped at its end if the account's
+            # data was dropped meanwhile (`_account_changed`).
+            stamps = await account_stamps(session, self.installation_id)
             settings.last_error = None
             horizon = now - timedelta(days=settings.activity_interval_days)
             cursors = dict(settings.list_cursors or {})
@@ -197,7 +200,7 @@ class Collector:
                 for c in campaigns:
                     group.create_task(passes.read(reads, c.id, now))
         async with self.services.db.transaction() as session:
-            if await account_changed_since(session, self.installation_id, started):
+            if await self._account_changed(session, stamps):
                 # Another account connected, or the account's data forgotten, while this run
                 # read the one before: what it wrote since is that account's (its cursors, its
                 # members' ratings), never to be written on customers. The next run starts over.
@@ -220,6 +223,13 @@ class Collector:
             settings.customers_written_from = written_from if wrote else None
             settings.customers_written_until = utcnow() if wrote else None
         return self.figures
+
+    async def _account_changed(self, session: AsyncSession, stamps: AccountStamps) -> bool:
+        """Whether the account's data was dropped since this attempt began: its stamps are not
+        those read then (a switch committed meanwhile, whatever its clock said; read locked,
+        so a switch under way is waited for). An earlier attempt of the run that failed after
+        a switch wrote no cursors; rows it wrote of the account before are not dropped here."""
+        return await account_stamps(session, self.installation_id, lock=True) != stamps
 
     async def _members(
         self, reads: CampaignReads, list_id: str, cursors: dict[str, object], now: datetime

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.connection.account_data import account_progress, account_scoped
+from addon.connection.account_data import account_models, account_progress, account_scoped
 from addon.db.base import Base
 from addon.db.owned import InstallationKeyed, InstallationRows
 from addon.db.types import StrEnumType, UTCDateTime, utcnow
@@ -224,12 +224,4 @@ class EngagementCustomer(InstallationRows, Base):
 
 # The collection's data of the account: a run that read an account since dropped drops it
 # again, with the progress `account_progress` names (`collector.Collector.run`).
-ENGAGEMENT_DATA: tuple[type[Base], ...] = (
-    EngagementSettings,
-    EngagementCampaign,
-    EngagementDay,
-    EngagementMember,
-    EngagementMemberCampaign,
-    EngagementOrder,
-    EngagementCustomer,
-)
+ENGAGEMENT_DATA = account_models(__name__)
