@@ -136,7 +136,8 @@ ERROR_STATUSES: dict[int, str] = {
     404: "Nothing of that kind exists (or it is not yours).",
     409: "The request conflicts with the current state.",
     410: "Gone for good: whatever sent it should stop (Mailchimp disables a webhook answered 410).",
-    413: "The request body is larger than the app accepts (MAX_REQUEST_BODY_BYTES).",
+    413: "The request body is larger than the app accepts (MAX_REQUEST_BODY_BYTES; the "
+    "storefront API's: MAX_STOREFRONT_BODY_BYTES).",
     422: "A parameter or the body does not match the schema.",
     429: "Too many requests; try again later.",
     500: "The app failed unexpectedly; the message names the request id (also answered in "

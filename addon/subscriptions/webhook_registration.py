@@ -16,7 +16,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from pydantic import SecretStr
+from sqlalchemy import update
 
+from addon.audiences.models import NewsletterSettings
 from addon.audiences.repository import AudienceRepository
 from addon.audiences.service import enqueue_import
 from addon.connection.service import NotConnected, mailchimp_for
@@ -56,8 +58,19 @@ async def handle_register_webhooks(job: ClaimedJob, _: NoPayload, services: Serv
         repository = AudienceRepository(session)
         settings = await repository.settings(installation_id)
         if settings.webhook_secret is None:
-            settings.webhook_secret = SecretStr(secrets.token_urlsafe(32))
+            # Minted once (a new installation, another account: `audiences.models`): of two
+            # registrations at once, the second waits for the first's and keeps its secret.
+            await session.execute(
+                update(NewsletterSettings)
+                .where(
+                    NewsletterSettings.installation_id == installation_id,
+                    NewsletterSettings.webhook_secret.is_(None),
+                )
+                .values(webhook_secret=SecretStr(secrets.token_urlsafe(32)))
+            )
+            await session.refresh(settings, ["webhook_secret"])
         secret = settings.webhook_secret
+        assert secret is not None
         url = webhook_url(services.settings.app_url, installation_id, secret)
         wanted = {
             a.list_id: a.webhook_id
