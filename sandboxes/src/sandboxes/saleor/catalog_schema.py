@@ -25,7 +25,7 @@ from .models import (
     ProductVariant,
     utcnow,
 )
-from .money import Money, TaxedMoney
+from .money import Money
 from .order_models import OrderLine
 from .orderings import products_order
 from .product_filters import catalogue_filter
@@ -166,52 +166,67 @@ def resolve_product_variant(
 # Product and variants ---------------------------------------------------------------------------
 
 
-def _variant_price(variant: ProductVariant, channel: Channel | None) -> TaxedMoney | None:
-    if channel is None:
-        return None
-    listing = variant.listing_for(channel.id)
-    if listing is None:
-        return None
-    return TaxedMoney.untaxed(listing.price, listing.currency)
+def _visible_in(product: Product, channel: Channel) -> bool:
+    """Its `ProductChannelListing.is_visible` in the channel (listed, published)."""
+    return channel.id in product.channel_ids and product.publication_in(channel.id).is_visible(
+        utcnow()
+    )
 
 
 def resolve_product_pricing(source: Any, info: Info) -> dict[str, Any] | None:
+    """`ProductPricingInfo` (saleor/product/utils/availability.py `get_product_availability`,
+    products.py `Product.resolve_pricing`): the ranges of its variants' discounted and
+    undiscounted prices in the channel, each bound taxed as a variant's price is
+    (`store_taxes.product_taxes`); on sale when visible and the discounted range starts lower;
+    `displayGrossPrices` from the tax configuration of the channel's default country."""
     product, channel = unwrap(source), channel_of(source)
     if channel is None:
         return None
-    prices = [p for v in product.variants if (p := _variant_price(v, channel)) is not None]
-    if not prices:
+    listings = [cl for v in product.variants if (cl := v.listing_for(channel.id)) is not None]
+    if not listings:
         return None
-    prices.sort(key=lambda p: p.gross.amount)
-    price_range = {"start": prices[0], "stop": prices[-1]}
+    taxes = api_context(info).store.product_taxes(product, channel)
+    currency = listings[0].currency
+    prices = [cl.price for cl in listings]
+    discounted = [
+        cl.price if cl.discounted_price is None else cl.discounted_price for cl in listings
+    ]
+    undiscounted_start, discounted_start = min(prices), min(discounted)
     return {
-        "onSale": False,
-        "displayGrossPrices": True,
-        "priceRange": price_range,
-        "priceRangeUndiscounted": price_range,
+        "onSale": _visible_in(product, channel) and discounted_start < undiscounted_start,
+        "displayGrossPrices": taxes.display_gross_prices,
+        "priceRange": {
+            "start": taxes.price(discounted_start, currency),
+            "stop": taxes.price(max(discounted), currency),
+        },
+        "priceRangeUndiscounted": {
+            "start": taxes.price(undiscounted_start, currency),
+            "stop": taxes.price(max(prices), currency),
+        },
     }
 
 
 def resolve_variant_pricing(source: Any, info: Info) -> dict[str, Any] | None:
-    """`VariantPricingInfo` (saleor/product/utils/availability.py `get_variant_availability`):
-    the discounted price the last recalculation stored (`promotions.py`), on sale when it is
-    lower and the product is visible in the channel."""
+    """`VariantPricingInfo` (saleor/product/utils/availability.py `get_variant_availability`,
+    products.py `ProductVariant.resolve_pricing`): none unless the variant and its product are
+    listed in the channel; the discounted price the last recalculation stored
+    (`promotions.py`) and the price, both taxed in the channel's default country
+    (`store_taxes.product_taxes`); on sale when the product is visible in the channel and the
+    discounted price is lower."""
     variant, channel = unwrap(source), channel_of(source)
-    price = _variant_price(variant, channel)
-    if price is None or channel is None:
+    if channel is None:
         return None
     listing = variant.listing_for(channel.id)
-    discounted = listing.discounted_price if listing is not None else None
-    if discounted is None or listing is None:
-        discounted_price = price
-    else:
-        discounted_price = TaxedMoney.untaxed(discounted, listing.currency)
     product = product_of(info, variant)
-    visible = channel.id in product.channel_ids and product.publication_in(channel.id).is_visible(
-        utcnow()
-    )
-    on_sale = visible and discounted_price.gross.amount < price.gross.amount
-    return {"onSale": on_sale, "price": discounted_price, "priceUndiscounted": price}
+    if listing is None or channel.id not in product.channel_ids:
+        return None
+    taxes = api_context(info).store.product_taxes(product, channel)
+    discounted = listing.price if listing.discounted_price is None else listing.discounted_price
+    return {
+        "onSale": _visible_in(product, channel) and discounted < listing.price,
+        "price": taxes.price(discounted, listing.currency),
+        "priceUndiscounted": taxes.price(listing.price, listing.currency),
+    }
 
 
 def resolve_thumbnail(source: Any, info: Info, size: int | None = None) -> Any:

@@ -12,8 +12,9 @@ Checked against saleor/graphql/channel/mutations/channel_update.py and channel_d
   by a queryset ``update`` (no order webhooks, ``updated_at`` untouched); without a target it
   refuses a channel that has orders (``CHANNEL_WITH_ORDERS``). It deletes the channel's
   checkouts by a queryset ``delete`` (no checkout webhooks), and the database cascades the
-  product, variant and voucher listings and the promotion rules' channel links of the channel
-  (``on_delete=models.CASCADE`` in saleor/product/models.py and saleor/discount/models.py),
+  product, variant and voucher listings, the promotion rules' channel links and the tax
+  configuration of the channel (``on_delete=models.CASCADE`` in saleor/product/models.py,
+  saleor/discount/models.py and saleor/tax/models.py),
   again without webhooks. CHANNEL_DELETED comes last, after the delete
   (`ModelDeleteMutation.perform_mutation`: `instance.delete()`, then `post_save_action`).
 
@@ -125,5 +126,8 @@ class SandboxChannels:
             for rule in promotion.rules:
                 if channel.id in rule.channel_ids:
                     rule.channel_ids.remove(channel.id)
+        # Its tax configuration goes with it (saleor/tax/models.py `TaxConfiguration.channel`,
+        # on_delete=CASCADE).
+        store.tax_configurations.pop(channel.id, None)
         del store.channels[channel.id]
         await self.sandbox.emit("CHANNEL_DELETED", channel)

@@ -146,6 +146,7 @@ class ProductType(Node):
     slug: str
     has_variants: bool = True
     is_shipping_required: bool = True
+    tax_class_id: int | None = None  # its products' unless theirs is set (store_taxes.py)
 
 
 class Category(Node):
@@ -278,6 +279,7 @@ class Product(WithMetadata):
     seo_description: str | None = None
     product_type_id: int
     category_id: int | None = None
+    tax_class_id: int | None = None  # None: its product type's (store_taxes.py)
     attributes: list[ProductAttribute] = Field(default_factory=list)
     media: list[ProductMedia] = Field(default_factory=list)
     variants: list[ProductVariant] = Field(default_factory=list)

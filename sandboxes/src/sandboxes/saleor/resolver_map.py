@@ -1,5 +1,5 @@
 """The resolver map: which resolver answers each field of each type of the sandbox schema
-(vouchers' included), gathered from the modules that define them."""
+(vouchers', promotions' and taxes' included), gathered from the modules that define them."""
 
 from __future__ import annotations
 
@@ -65,6 +65,7 @@ from .shop_schema import (
     resolve_shop,
     resolve_shop_version,
 )
+from .tax_schema import tax_resolvers
 from .voucher_schema import voucher_resolvers
 
 # -- assembly -----------------------------------------------------------------------------------
@@ -226,6 +227,7 @@ def build_resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
 def with_voucher_resolvers(
     resolvers: dict[str, dict[str, Callable[..., Any]]],
 ) -> dict[str, dict[str, Callable[..., Any]]]:
-    for type_name, fields in (voucher_resolvers() | promotion_resolvers()).items():
-        resolvers.setdefault(type_name, {}).update(fields)
+    for extra in (voucher_resolvers(), promotion_resolvers(), tax_resolvers()):
+        for type_name, fields in extra.items():
+            resolvers.setdefault(type_name, {}).update(fields)
     return resolvers

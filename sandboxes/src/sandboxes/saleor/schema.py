@@ -11,8 +11,8 @@ whose ``edges`` are selected needs ``first`` or ``last``.
 This module builds the schema (``sandbox_schema``): it reads the SDL, configures the scalars
 (``scalars``), attaches the resolver map (``resolver_map``; the resolvers themselves live in
 ``shop_schema``, ``account_schema``, ``catalog_schema``, ``checkout_schema``, ``order_schema``,
-``metadata_schema``, ``voucher_schema``, ``listings`` and the mutation modules) and resolves
-abstract types and webhook events.
+``metadata_schema``, ``voucher_schema``, ``tax_schema``, ``listings`` and the mutation modules)
+and resolves abstract types and webhook events.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from .order_models import Fulfillment, Order, OrderLine, Payment, TransactionIte
 from .reading import InChannel, resolve_global_id
 from .resolver_map import build_resolver_map, with_voucher_resolvers
 from .scalars import configure_scalars
+from .taxes import TaxClass, TaxConfiguration
 from .versions import (
     CURRENT_VERSION,
     has_customer_deleted_type,
@@ -71,6 +72,8 @@ _TYPE_NAMES: dict[type, str] = {
     Category: "Category",
     WebhookConfig: "Webhook",
     Fulfillment: "Fulfillment",
+    TaxConfiguration: "TaxConfiguration",
+    TaxClass: "TaxClass",
 }
 
 

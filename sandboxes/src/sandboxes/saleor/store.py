@@ -8,8 +8,8 @@ matching webhook events. Customers, orders and products are listed in Saleor's o
 pagination cursors are positions in the listing's ordering (cursors.py).
 
 Its operations are in the ``store_*`` modules (``store_base``: state and channels;
-``store_customers``, ``store_catalog``, ``store_checkouts``, ``store_orders``); this module
-assembles them and finds an object by its global ID.
+``store_customers``, ``store_catalog``, ``store_checkouts``, ``store_orders``, ``store_taxes``);
+this module assembles them and finds an object by its global ID.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from .ids import InvalidGlobalId, from_global_id
 from .models import WithMetadata
 from .store_checkouts import StoreCheckouts
 from .store_customers import StoreCustomers
+from .store_taxes import StoreTaxes
 
 
-class SaleorStore(StoreCustomers, StoreCheckouts):
+class SaleorStore(StoreCustomers, StoreCheckouts, StoreTaxes):
     """All objects of one sandbox Saleor instance, keyed by integer pk."""
 
     # -- lookup by global ID --------------------------------------------------------------------
