@@ -96,6 +96,9 @@ class MailchimpStore(InstallationRows, Base):
     # What the app sends of a product, as of the version that last sent them all
     # (`catalog_revision.py`); a new store's products are sent as this version does.
     catalog_revision: Mapped[int] = mapped_column(Integer, default=CATALOG_REVISION)
+    # What its products' prices depend on of Saleor's tax settings, as the daily product sweep
+    # last read them (`tax_settings.py`; None: not read yet): a change re-prices the channel.
+    tax_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class EntityKind(StrEnum):

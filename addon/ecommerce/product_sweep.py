@@ -22,7 +22,8 @@ channel's activation or deactivation as the E-commerce page's load does
 (`channel_presence.note_activity`: a change re-pushes the channel's products, hidden while it is
 inactive), for Saleor tells apps of it only by CHANNEL_STATUS_CHANGED, sent to MANAGE_CHANNELS;
 and reads Saleor's product types, to push again the products of a type renamed since the last
-read (`product_type_names.py`: a rename sends them no event).
+read (`product_type_names.py`: a rename sends them no event); and reads Saleor's tax settings, to
+re-price a channel whose prices they changed (`tax_settings.py`: such a change sends no event).
 
 It is queued with the daily cart sweep (`cart_sweep.schedule_sweep`: a channel tracked, tracking
 on again, a process start, each cart sweep) and queues its next run itself while the
@@ -46,6 +47,7 @@ from addon.ecommerce.orphans import is_placeholder_key
 from addon.ecommerce.product_type_names import note_type_names
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.stores_repository import StoreRepository
+from addon.ecommerce.tax_settings import note_tax_settings
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob, NoPayload
@@ -67,9 +69,9 @@ async def schedule_product_sweep(
 async def handle_product_sweep(job: ClaimedJob, _: NoPayload, services: Services) -> None:
     sweep = await sweep_round(services, job.installation_id)
     await _note_activity(services, sweep.to_sweep)
-    await note_type_names(
-        services, [c for c in sweep.to_sweep if not c.store_missing and not c.channel_missing]
-    )
+    present = [c for c in sweep.to_sweep if not c.store_missing and not c.channel_missing]
+    await note_type_names(services, present)
+    await note_tax_settings(services, present)
     gone = 0
     for context in sweep.to_sweep:
         if not context.store_missing and not context.channel_missing:

@@ -195,6 +195,11 @@ FEATURES: tuple[Feature, ...] = (
         _queries("ecommerce_channel_product_ids") + _webhooks("ecommerce_promotions"),
     ),
     Feature(
+        "E-commerce: prices re-read after a change of Saleor's tax settings (daily)",
+        OLDEST_SUPPORTED,
+        _queries("ecommerce_tax_configurations", "ecommerce_tax_rates"),
+    ),
+    Feature(
         "Initial sync of a channel's history",
         OLDEST_SUPPORTED,
         _queries(
