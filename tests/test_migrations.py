@@ -71,7 +71,7 @@ async def test_0007_keeps_a_running_syncs_batches_and_position(tmp_path: Path) -
 
 def test_the_migrations_have_a_single_head() -> None:
     """Side-by-side schema changes are merged, so there is one newest schema to upgrade to."""
-    assert head_revisions() == {"0060_store_tax_digest"}
+    assert head_revisions() == {"0061_type_tax_class"}
 
 
 async def test_0023_gives_every_job_no_lapses_and_goes_back_down(tmp_path: Path) -> None:

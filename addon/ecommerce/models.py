@@ -269,12 +269,14 @@ Index(
 
 
 class ProductTypeName(InstallationRows, Base):
-    """A Saleor product type's name as the daily product sweep last read it: a rename sends
-    products no event, and is found by comparing (`product_type_names.py`). Saleor's data,
-    not the Mailchimp account's."""
+    """A Saleor product type's name and tax class as the daily product sweep last read them: a
+    rename, or another tax class, sends products no event, and is found by comparing
+    (`product_type_names.py`). Saleor's data, not the Mailchimp account's."""
 
     __tablename__ = "product_type_names"
     __table_args__ = (UniqueConstraint("installation_id", "type_id"),)
 
     type_id: Mapped[str] = mapped_column(String(255))  # Saleor's global id
     name: Mapped[str] = mapped_column(String(250))  # Saleor's ProductType.name max_length
+    # Its tax class's global id ("": none; None: not read yet, before 0061).
+    tax_class_id: Mapped[str | None] = mapped_column(String(255), nullable=True)

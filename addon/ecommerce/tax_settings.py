@@ -15,9 +15,9 @@ swept channel, a digest of what its prices depend on (`MailchimpStore.tax_digest
 other than the last one re-prices the channel (`reprice.queue_reprice_now`: every product
 pushed again, those whose price did not change sending nothing). The digest is recorded with
 the re-price queued, in one transaction. The first read only records: a change before it waits
-for the products' next change, or a Resync. A product type's tax class changed
-(`productTypeUpdate`) is not seen here: that type's products only are affected, and the app
-does not read types' tax classes.
+for the products' next change, or a Resync. A product type given another tax class
+(`productTypeUpdate`) changes its products' prices alone: the same sweep pushes them again
+(`product_type_names.py`).
 """
 
 from __future__ import annotations
@@ -67,13 +67,13 @@ class _TaxConfiguration(_Model):
     countries: list[_CountryException] = Field(default_factory=list)
 
 
-class _TaxClassRef(_Model):
+class TaxClassRef(_Model):
     id: str
 
 
 class _Rate(_Model):
     rate: float
-    tax_class: _TaxClassRef | None = Field(None, alias="taxClass")
+    tax_class: TaxClassRef | None = Field(None, alias="taxClass")
 
 
 class _CountryRates(_Model):
@@ -157,4 +157,4 @@ async def _read_configurations(services: Services, context: Context) -> list[_Ta
     return configurations
 
 
-__all__ = ["channel_digest", "note_tax_settings"]
+__all__ = ["TaxClassRef", "channel_digest", "note_tax_settings"]

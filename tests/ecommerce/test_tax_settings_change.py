@@ -106,3 +106,28 @@ async def test_tax_settings_saleor_refuses_leave_the_rest_of_the_sweep(
 
     [variant] = shop.products()[str(basil.id)].variants
     assert (variant.visibility, variant.inventory_quantity) == ("hidden", 0)
+
+
+async def test_a_type_given_another_tax_class_re_prices_its_products(
+    shop: Shop, clock: ManualClock
+) -> None:
+    """`productTypeUpdate(input: {taxClass})` changes the prices of the type's products that
+    have no tax class of their own, and sends them no event."""
+    store = shop.saleor.store
+    reduced = store.add_tax_class("Reduced")
+    store.set_flat_rate("US", Decimal("20"))
+    store.set_flat_rate("US", Decimal("5"), tax_class_id=reduced.id)
+    store.tax_configuration(CHANNEL).prices_entered_with_tax = False
+    basil = await shop.product("Basil", "10.00", product_type="Herbs")
+    spade = await shop.product("Spade", "10.00", product_type="Tools")
+    await shop.drain()
+    await _next_day(shop, clock)  # the first read records the types' tax classes
+    assert (_price(shop, basil.id), _price(shop, spade.id)) == (12.0, 12.0)
+    writes = len(shop.writes())
+
+    store.get_or_create_product_type("Herbs").tax_class_id = reduced.id
+    await _next_day(shop, clock)
+
+    assert (_price(shop, basil.id), _price(shop, spade.id)) == (10.5, 12.0)
+    [variant] = shop.products()[str(basil.id)].variants
+    assert shop.writes()[writes:] == [f"PUT /products/{basil.id}/variants/{variant.id}"]

@@ -230,3 +230,28 @@ async def test_staff_may_read_them(
     assert body["data"]["taxConfigurations"]["totalCount"] == 1
     body = await gql(client, RATES, token=token)
     assert [c["country"]["code"] for c in body["data"]["taxCountryConfigurations"]] == ["US"]
+
+
+TYPE_CLASSES = """{ productTypes(first: 10) { edges { node { name taxClass { id name } } } } }"""
+
+
+async def test_a_product_types_tax_class_is_for_staff_and_apps(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient, app_token: str
+) -> None:
+    """`ProductType.taxClass` is a PermissionsField of AUTHENTICATED_STAFF_USER or
+    AUTHENTICATED_APP (saleor/graphql/product/types/products.py); `productTypes` is public."""
+    food = sandbox.store.add_tax_class("Food")
+    herbs = sandbox.store.get_or_create_product_type("Herbs")
+    sandbox.store.get_or_create_product_type("Tools")
+    herbs.tax_class_id = food.id
+    body = await gql(client, TYPE_CLASSES, token=app_token)
+    assert "errors" not in body, body
+    assert [e["node"] for e in body["data"]["productTypes"]["edges"]] == [
+        {"name": "Herbs", "taxClass": {"id": food.global_id, "name": "Food"}},
+        {"name": "Tools", "taxClass": None},
+    ]
+    anonymous = await gql(client, TYPE_CLASSES)
+    assert anonymous["data"] is None or all(
+        e["node"]["taxClass"] is None for e in anonymous["data"]["productTypes"]["edges"]
+    )
+    assert anonymous["errors"][0]["message"] == PERMISSION_MESSAGE

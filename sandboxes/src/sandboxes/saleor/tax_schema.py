@@ -50,6 +50,16 @@ def _tax_class(rate: TaxClassCountryRate, info: Info) -> Any:
     return api_context(info).store.tax_classes.get(rate.tax_class_id)
 
 
+def _type_tax_class(product_type: Any, info: Info) -> Any:
+    """`ProductType.taxClass`: staff and apps only (saleor/graphql/product/types/products.py,
+    a PermissionsField of AUTHENTICATED_STAFF_USER or AUTHENTICATED_APP)."""
+    context = api_context(info)
+    context.viewer.require(AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP)
+    if not product_type.tax_class_id:
+        return None
+    return context.store.tax_classes.get(product_type.tax_class_id)
+
+
 def _class_rates(tax_class: Any, info: Info) -> list[TaxClassCountryRate]:
     """`TaxClass.countries` (`TaxClassCountryRateByTaxClassIDLoader`): its rates."""
     rates = api_context(info).store.tax_rates_listed()
@@ -68,6 +78,7 @@ def tax_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
         },
         "TaxConfigurationPerCountry": {"country": lambda c, info: country_display(c.country)},
         "TaxClass": {"countries": _class_rates},
+        "ProductType": {"taxClass": _type_tax_class},
         "TaxClassCountryRate": {
             "country": lambda r, info: country_display(r.country),
             "rate": lambda r, info: float(r.rate),
