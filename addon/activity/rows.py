@@ -64,6 +64,7 @@ KIND_SUBJECTS: dict[str, str] = {
     "ecommerce.promos_resync": "All vouchers, sent to Mailchimp again as promo codes",
     "ecommerce.push": "A store record sent to Mailchimp",
     "ecommerce.reprice": "Product prices after a promotion changed",
+    "ecommerce.price_recheck": "A product's price once Saleor discounted it",
     "ecommerce.resend_watch": (
         "Store sent to Mailchimp again: its automations resume once every record is there"
     ),

@@ -37,6 +37,7 @@ from addon.ecommerce import (
     cart_sweep,
     catalog_names,
     offer_dates,
+    price_recheck,
     product_sweep,
     promo_jobs,
     promo_sync,
@@ -145,5 +146,6 @@ def register(registry: HandlerRegistry) -> None:
     product_sweep.register(registry)
     offer_dates.register(registry)
     reprice.register(registry)
+    price_recheck.register(registry)
     catalog_names.register(registry)
     reconnected.register(registry)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.ecommerce.burst_read import read_by_ids
 from addon.ecommerce.customer_stores import stores_of
 from addon.ecommerce.models import EntityKind
+from addon.ecommerce.price_recheck import queue_rechecks
 from addon.ecommerce.push_queue import enqueue_push, enqueue_pushes, enqueue_stock_pushes
 from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
 from addon.installations.models import Installation
@@ -103,10 +104,13 @@ async def on_products(job: ClaimedJob, event: EcommerceEvent, services: Services
     if product is None:
         return
     async with services.db.transaction() as session:
-        for channel in await _tracked_channels(session, job.installation_id):
+        channels = await _tracked_channels(session, job.installation_id)
+        for channel in channels:
             await enqueue_push(
                 session, job.installation_id, channel, EntityKind.PRODUCT, product.id
             )
+        if channels:  # and again once Saleor has discounted it (`price_recheck`)
+            await queue_rechecks(session, job.installation_id, [(event.event, product.id)])
         await complete_in(session)
 
 
@@ -162,6 +166,9 @@ async def _pushes_together(
             channels = await _tracked_channels(session, installation_id) if ids else []
             pushes = [(channel, kind, id_) for id_ in ids for channel in channels]
         await enqueue_pushes(session, installation_id, pushes)
+        if kind is EntityKind.PRODUCT and pushes:  # again once discounted (`price_recheck`)
+            events = [(e.event, found) for _, e in batch if (found := entity_id(e.body))]
+            await queue_rechecks(session, installation_id, events)
         await complete_in(session)
 
 

@@ -248,8 +248,8 @@ FEATURES: tuple[Feature, ...] = (
         "E-commerce: a variant's sale price as soon as Saleor stores it (registered by the app)",
         DISCOUNTED_PRICE_UPDATED_SINCE,
         _webhooks("registered/ecommerce_discounted_prices"),
-        "A price edit of a variant under a promotion reaches Mailchimp at the promotion's next "
-        "re-price; a promotion's own changes are re-priced two and ten minutes after",
+        "A product's changes are read again two minutes after the last (Saleor's "
+        "recalculation sends nothing); a promotion's own are re-priced two and ten minutes after",
     ),
     Feature(
         "E-commerce: a checkout authorized in full loses its cart at once (registered by the app)",

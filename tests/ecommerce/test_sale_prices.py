@@ -10,10 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from addon.clock import ManualClock
 from addon.ecommerce.payloads import mailchimp_id, sale_price
+from addon.ecommerce.price_recheck import RECHECK_JOB
 from addon.ecommerce.reprice import REPRICE_AGAIN, REPRICE_DELAY, REPRICE_JOB, _PromotionBody
 from addon.ecommerce.saleor_schemas import VariantPricing
 from addon.installations.models import Installation
@@ -21,6 +22,7 @@ from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from sandboxes.saleor.models import utcnow  # Saleor's clock, not the app's
 from sandboxes.saleor.promotions import PromotionType
+from sandboxes.saleor.versions import OLDEST_VERSION
 from tests.ecommerce.conftest import CHANNEL, Shop
 
 
@@ -149,3 +151,51 @@ async def test_saleor_3_23_tells_each_new_discounted_price(shop: Shop) -> None:
     await shop.saleor.promotions.recalculate()
     await shop.drain()
     assert _prices(shop, tee.global_id) == [30.0]
+
+
+async def test_before_3_23_a_price_edit_is_read_again_once_discounted(
+    shop: Shop, clock: ManualClock
+) -> None:
+    """Saleor stores a price edit of a variant under a promotion undiscounted, and discounts it
+    at its next periodic recalculation, which tells apps nothing before 3.23: Mailchimp kept
+    the full price until the promotion next changed. The edit's event now queues a recheck of
+    the product, `REPRICE_DELAY` later (`ecommerce/price_recheck.py`)."""
+    shop.saleor.version = OLDEST_VERSION
+    async with shop.services.db.transaction() as session:  # as the app read it from Saleor
+        await session.execute(update(Installation).values(saleor_version=OLDEST_VERSION))
+    tee = await shop.product("Tee", "20.00")
+    await shop.drain()
+    await shop.saleor.promotions.create(
+        "Summer", [{"channels": [CHANNEL], "product_ids": [tee.id], "reward_value": 25}]
+    )
+    await shop.drain()
+    await shop.saleor.promotions.recalculate()
+    clock.advance(REPRICE_AGAIN.total_seconds())
+    await shop.drain()
+    assert _prices(shop, tee.global_id) == [15.0]
+
+    await shop.saleor.set_price(tee.variants[0], CHANNEL, Decimal("40.00"))
+    await shop.drain()
+    assert _prices(shop, tee.global_id) == [40.0]  # as Saleor has it until it recalculates
+    await shop.saleor.promotions.recalculate()  # Saleor's task: no event before 3.23
+    await shop.drain()
+    assert _prices(shop, tee.global_id) == [40.0]
+    clock.advance(REPRICE_DELAY.total_seconds())
+    await shop.drain()
+
+    assert _prices(shop, tee.global_id) == [30.0]
+    async with shop.services.db.session() as session:
+        waiting = await session.scalars(
+            select(Job).where(Job.kind == RECHECK_JOB, Job.status == JobStatus.PENDING)
+        )
+        assert list(waiting) == []
+
+
+async def test_from_3_23_no_recheck_is_queued(shop: Shop) -> None:
+    """Saleor tells each discounted price it stores (the test above this one's): no recheck."""
+    tee = await shop.product("Tee", "20.00")
+    await shop.saleor.set_price(tee.variants[0], CHANNEL, Decimal("40.00"))
+    await shop.drain()
+    async with shop.services.db.session() as session:
+        rechecks = await session.scalars(select(Job).where(Job.kind == RECHECK_JOB))
+        assert list(rechecks) == []

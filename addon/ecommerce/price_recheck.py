@@ -1,0 +1,87 @@
+"""A product's sale price read again once Saleor has stored it, on Saleor before 3.23.
+
+A variant's price in Mailchimp is its sale price (`payloads.sale_price`): a catalogue
+promotion's discount off, as Saleor stores it. A new product, a price edit, or a move into a
+promoted category is saved undiscounted and recalculated a little later by a periodic task
+(saleor/product/tasks.py `recalculate_discounted_price_for_products_task`, every 30 s), which
+sends PRODUCT_VARIANT_DISCOUNTED_PRICE_UPDATED only since 3.23 (registered by the app there:
+`webhooks/registered/ecommerce_discounted_prices.graphql`). Before, the product's push read the
+full price, and Mailchimp kept it until the promotion next changed.
+
+So on an older Saleor (or one whose version is not known yet) each product event that may
+change a price (`PRICE_EVENTS`) queues a recheck of the product `reprice.REPRICE_DELAY` after
+the last of them (debounced, one job a product): it queues the product's push in every tracked
+channel, through the one push path (`push_queue`; many at once go out as a burst), which sends
+nothing when the price read is the one sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.db.types import utcnow
+from addon.ecommerce.models import EntityKind
+from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.reprice import REPRICE_DELAY
+from addon.ecommerce.stores_repository import StoreRepository
+from addon.installations.repository import InstallationRepository
+from addon.jobs.completion import complete_in
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob
+from addon.saleor.versions import DISCOUNTED_PRICE_UPDATED_SINCE, parse_version
+from addon.services import Services
+
+RECHECK_JOB = "ecommerce.price_recheck"
+# The product events of a change Saleor may discount later: a product or variant made, a price
+# or a category edited (productVariantChannelListingUpdate sends PRODUCT_VARIANT_UPDATED).
+PRICE_EVENTS = frozenset(
+    {"PRODUCT_CREATED", "PRODUCT_UPDATED", "PRODUCT_VARIANT_CREATED", "PRODUCT_VARIANT_UPDATED"}
+)
+
+
+class PriceRecheck(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    product_id: str
+
+
+async def queue_rechecks(
+    session: AsyncSession, installation_id: int, events: Iterable[tuple[str, str]]
+) -> None:
+    """Queue a recheck of each product of `events` ((event type, product id)) that may change
+    its sale price, where Saleor tells no discounted price it stores."""
+    products = sorted({product for event, product in events if event in PRICE_EVENTS})
+    if not products:
+        return
+    installation = await InstallationRepository(session).get(installation_id)
+    version = parse_version(installation.saleor_version) if installation else None
+    if version is not None and version >= DISCOUNTED_PRICE_UPDATED_SINCE:
+        return
+    jobs = JobRepository(session)
+    for product in products:
+        await jobs.enqueue(
+            installation_id,
+            RECHECK_JOB,
+            PriceRecheck(product_id=product).model_dump(),
+            coalesce_key=f"{RECHECK_JOB}:{product}",
+            run_after=utcnow() + REPRICE_DELAY,
+            later=True,  # after the last change: Saleor recalculates after it
+        )
+
+
+async def handle_recheck(job: ClaimedJob, recheck: PriceRecheck, services: Services) -> None:
+    async with services.db.transaction() as session:
+        channels = await StoreRepository(session).pushing_channels(job.installation_id)
+        pushes = [(channel, EntityKind.PRODUCT, recheck.product_id) for channel in channels]
+        await enqueue_pushes(session, job.installation_id, pushes)
+        await complete_in(session)
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(RECHECK_JOB, handle_recheck, payload=PriceRecheck)
+
+
+__all__ = ["PRICE_EVENTS", "RECHECK_JOB", "PriceRecheck", "queue_rechecks", "register"]
