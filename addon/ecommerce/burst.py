@@ -178,7 +178,8 @@ async def _absorb(
                 held = await ledger.held_by_saleor_ids(*scope, saleor_ids)
                 emails = [str(node.get("email") or "") for node in nodes.values()]
                 erased = await erased_among(session, job.installation_id, emails)
-                planned = plan(context, request.kind, saleor_ids, nodes, held, erased)
+                delay = services.settings.ecommerce_cart_debounce_seconds
+                planned = plan(context, request.kind, saleor_ids, nodes, held, erased, delay)
         submitted = None
         if planned.planned:
             began = await _sending(services, batch_id, planned)

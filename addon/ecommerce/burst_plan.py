@@ -5,8 +5,9 @@ the same fingerprints, so live sync afterwards skips what a batch confirmed.
 A record is *planned* (its operations go into the batch), *unchanged* (Mailchimp holds this
 content already: only the ledger is settled) or handed to a push of its own (*alone*): gone from
 Saleor or from the channel, or a change a batch cannot express (a product's variant no longer
-sold is hidden and the carts rechecked, which only the push does). Orders are planned in
-`burst_orders.py` with these pieces.
+sold is hidden and the carts rechecked, which only the push does). A product taken off offer is
+planned, and its batch rechecks the channel's carts once (`cart_recheck`). Orders are planned
+in `burst_orders.py` with these pieces.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce import payloads
+from addon.ecommerce.cart_recheck import recheck_carts
 from addon.ecommerce.channel_presence import another_channel, listing_id
 from addon.ecommerce.context import Context
 from addon.ecommerce.erased import unchanged_since_erasure
@@ -26,6 +28,7 @@ from addon.ecommerce.fingerprints import fingerprint, hidden_variants, with_hidd
 from addon.ecommerce.ledger_statements import HeldRecord
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
 from addon.ecommerce.offer_dates import next_look
+from addon.ecommerce.publication import on_offer
 from addon.ecommerce.saleor_schemas import SaleorProduct, SaleorUser
 from addon.mailchimp import CustomerInput, OrderInput, ProductInput, batches
 from addon.mailchimp.models import BatchOperation
@@ -62,6 +65,9 @@ class Planned:
     voucher: tuple[str, str, bool] | None = None  # code, voucher id, expired
     # A new paid order created `pending`: once confirmed, a push of its own makes it `paid`.
     then_paid: bool = False
+    # A product Mailchimp holds taken off offer: the channel's carts are rechecked
+    # (`cart_recheck`), as its push would.
+    recheck_carts: bool = False
 
     def meta(self) -> dict[str, Any]:
         """What the batch row keeps of it until its results are applied (JSON)."""
@@ -115,10 +121,12 @@ def plan(
     nodes: dict[str, dict[str, Any]],
     known: Mapping[str, SyncRecord | HeldRecord],
     erased: Erased = NONE_ERASED,
+    cart_delay: float = 0.0,
 ) -> BurstPlan:
     """Plan each record from its node as Saleor serves it now (absent: gone or not sold in
     the channel) and what its ledger record says Mailchimp holds; `erased`: the customers'
-    erased addresses (`erased.py`: their push holds such a customer back)."""
+    erased addresses (`erased.py`: their push holds such a customer back); `cart_delay`: the
+    carts' debounce, should the batch take a product off offer (one recheck a batch)."""
     result = BurstPlan()
     for saleor_id in saleor_ids:
         node = nodes.get(saleor_id)
@@ -143,6 +151,13 @@ def plan(
                 result.planned.append(item)
             else:
                 result.unchanged.append(item)
+    if any(item.recheck_carts for item in result.planned):
+        installation_id, channel = ctx.installation_id, ctx.channel
+
+        async def recheck(session: AsyncSession) -> None:
+            await recheck_carts(session, installation_id, channel, cart_delay)
+
+        result.effects.append(recheck)
     return result
 
 
@@ -172,7 +187,9 @@ def _product(
     pushing = with_hidden(fingerprint(body), hidden_variants(held))
     if set(held) - set(pushing.children):
         return None  # a variant to hide, and carts to recheck: its push does both
-    return Planned(str(node["id"]), body.id, pushing, product.name, body=body)
+    planned = Planned(str(node["id"]), body.id, pushing, product.name, body=body)
+    planned.recheck_carts = bool(held) and not on_offer(product.channel_listings, ctx.channel, now)
+    return planned
 
 
 def _customer(ctx: Context, node: dict[str, Any], erased: Erased) -> Planned | None:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from addon.db.types import utcnow
 from addon.ecommerce import payloads
+from addon.ecommerce.cart_recheck import recheck_carts
 from addon.ecommerce.channel_presence import (
     another_channel,
     ensure_listed,
@@ -39,7 +40,6 @@ from addon.ecommerce.push_ledger import (
     already_exists,
     parent_missing,
 )
-from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.record_states import settled
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.saleor_schemas import SaleorOrderLine, SaleorProduct
@@ -187,26 +187,17 @@ class CatalogPusher(StorePusher):
             await self.removed(EntityKind.PRODUCT, saleor_id, pushed=False)
 
     async def _recheck_carts(self) -> None:
-        """Queue the pushes of the carts Mailchimp holds for the channel: a deleted variant
-        leaves every checkout with no webhook (Saleor deletes checkout lines with their
-        variant, saleor/checkout/models.py `CheckoutLine.variant` on_delete=CASCADE), and the
-        ledger does not know which carts held it. A variant no longer sold, or a product no
-        longer on offer (`publication.py`), also lands here; its carts' pushes leave their lines
-        out, or find nothing changed."""
+        """A deleted variant leaves every checkout with no webhook (Saleor deletes checkout
+        lines with their variant, saleor/checkout/models.py `CheckoutLine.variant`
+        on_delete=CASCADE), and the ledger does not know which carts held it; so do a variant
+        no longer sold and a product no longer on offer (`publication.py`): `cart_recheck`."""
         async with self.services.db.transaction() as session:
-            carts = await LedgerRepository(session).select(
-                self.ctx.installation_id, channel=self.ctx.channel, kinds=[EntityKind.CART]
+            await recheck_carts(
+                session,
+                self.ctx.installation_id,
+                self.ctx.channel,
+                self.services.settings.ecommerce_cart_debounce_seconds,
             )
-            # Pending ones too: a push running now may have read its checkout before.
-            for cart in (c for c in carts if c.status in (SyncStatus.SYNCED, SyncStatus.PENDING)):
-                await enqueue_push(
-                    session,
-                    self.ctx.installation_id,
-                    self.ctx.channel,
-                    EntityKind.CART,
-                    cart.saleor_id,
-                    delay=self.services.settings.ecommerce_cart_debounce_seconds,
-                )
 
     async def _hide_variant(self, product_id: str, variant_id: str) -> bool:
         """Whether Mailchimp holds the variant (now hidden)."""

@@ -21,6 +21,7 @@ from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.saleor.client import SaleorError
 from sandboxes.saleor.store_catalog import VariantSpec
+from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 
 BURSTY = {
@@ -318,3 +319,40 @@ async def test_a_product_with_a_sale_date_to_come_leaves_the_burst_for_its_own_p
     async with shop.services.db.session() as session:
         checks = list(await session.scalars(select(Job).where(Job.kind == OFFER_JOB)))
     assert [c.payload["saleor_id"] for c in checks] == [products[0].global_id]
+
+
+async def test_products_taken_off_offer_in_a_burst_leave_the_carts_holding_them(
+    bursty: Shop,
+) -> None:
+    """Fails before the fix: a category deleted unpublishes its products, one PRODUCT_UPDATED
+    each (saleor/product/utils/__init__.py). Batched, they were hidden, but no cart was
+    rechecked: abandoned-cart e-mails showed products nobody could buy. Their batch now
+    rechecks the channel's carts, once (as a single push always did)."""
+    shop = bursty
+    store = shop.saleor.store
+    products = [store.create_product(f"P{i}", [VariantSpec(sku=f"P{i}")]) for i in range(6)]
+    for product in products:
+        await shop.saleor.emit("PRODUCT_UPDATED", product)
+    await settle(shop)
+    await shop.saleor.create_checkout(
+        lines=[LineSpec(products[0].variants[0].id, 1), LineSpec(products[5].variants[0].id, 1)],
+        email="cart@example.com",
+    )
+    await settle(shop)
+    [cart] = shop.carts().values()
+    assert len(cart.lines) == 2
+    writes = len(shop.writes())
+
+    for product in products[:5]:
+        store.publish(product, CHANNEL, is_published=False)
+        await shop.saleor.emit("PRODUCT_UPDATED", product)
+    await settle(shop)
+
+    [cart] = shop.carts().values()
+    assert [line.product_id for line in cart.lines] == [str(products[5].id)]
+    assert {v.visibility for v in shop.products()[str(products[0].id)].variants} == {"hidden"}
+    # Batched: one recheck of the cart (its lines sent anew), not one a product.
+    assert [w for w in shop.writes()[writes:] if w.split()[1].startswith("/carts")] == [
+        f"DELETE /carts/{cart.id}",
+        "POST /carts",
+    ]
