@@ -9,10 +9,14 @@ sends PRODUCT_VARIANT_DISCOUNTED_PRICE_UPDATED only since 3.23 (registered by th
 full price, and Mailchimp kept it until the promotion next changed.
 
 So on an older Saleor (or one whose version is not known yet) each product event that may
-change a price (`PRICE_EVENTS`) queues a recheck of the product `reprice.REPRICE_DELAY` after
-the last of them (debounced, one job a product): it queues the product's push in every tracked
-channel, through the one push path (`push_queue`; many at once go out as a burst), which sends
-nothing when the price read is the one sent.
+change a price (`PRICE_EVENTS`) queues two rechecks of the product, `reprice.REPRICE_DELAY` and
+`reprice.REPRICE_AGAIN` after its first event (as a promotion's re-price: the recalculation
+waits for Saleor's task queue, busy in a bulk import), one statement for a webhook batch's. A
+recheck queues the product's push in each tracked channel where Mailchimp holds it synced, the
+rechecks a worker claims together in one transaction (`push_queue.enqueue_pushes`; many at once
+go out as a burst), each sending nothing when the price read is the one sent. A record still
+pending is left alone: its push, or its burst, reads the product later anyway (and a recheck's
+push would overtake a burst not applied yet, making its records go one by one).
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
-from addon.ecommerce.models import EntityKind
+from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.push_queue import enqueue_pushes
-from addon.ecommerce.reprice import REPRICE_DELAY
+from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.reprice import REPRICE_AGAIN, REPRICE_DELAY
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.installations.repository import InstallationRepository
 from addon.jobs.completion import complete_in
+from addon.jobs.inserts import CoalescedJob
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
@@ -51,8 +57,8 @@ class PriceRecheck(BaseModel):
 async def queue_rechecks(
     session: AsyncSession, installation_id: int, events: Iterable[tuple[str, str]]
 ) -> None:
-    """Queue a recheck of each product of `events` ((event type, product id)) that may change
-    its sale price, where Saleor tells no discounted price it stores."""
+    """Queue the rechecks of each product of `events` ((event type, product id)) that may
+    change its sale price, where Saleor tells no discounted price it stores."""
     products = sorted({product for event, product in events if event in PRICE_EVENTS})
     if not products:
         return
@@ -60,28 +66,50 @@ async def queue_rechecks(
     version = parse_version(installation.saleor_version) if installation else None
     if version is not None and version >= DISCOUNTED_PRICE_UPDATED_SINCE:
         return
-    jobs = JobRepository(session)
-    for product in products:
-        await jobs.enqueue(
-            installation_id,
-            RECHECK_JOB,
-            PriceRecheck(product_id=product).model_dump(),
-            coalesce_key=f"{RECHECK_JOB}:{product}",
-            run_after=utcnow() + REPRICE_DELAY,
-            later=True,  # after the last change: Saleor recalculates after it
-        )
+    now = utcnow()
+    await JobRepository(session).enqueue_coalesced(
+        [
+            CoalescedJob(
+                installation_id,
+                RECHECK_JOB,
+                PriceRecheck(product_id=product).model_dump(),
+                f"{RECHECK_JOB}:{product}:{step}",
+                None,
+                now + delay,
+            )
+            for product in products
+            for step, delay in (("first", REPRICE_DELAY), ("again", REPRICE_AGAIN))
+        ]
+    )
 
 
 async def handle_recheck(job: ClaimedJob, recheck: PriceRecheck, services: Services) -> None:
+    await handle_rechecks([(job, recheck)], services)
+
+
+async def handle_rechecks(batch: list[tuple[ClaimedJob, PriceRecheck]], services: Services) -> None:
+    """The rechecks of one installation a worker claimed together: their pushes queued, and
+    the jobs completed, in one transaction."""
+    installation_id = batch[0][0].installation_id
+    products = sorted({recheck.product_id for _, recheck in batch})
     async with services.db.transaction() as session:
-        channels = await StoreRepository(session).pushing_channels(job.installation_id)
-        pushes = [(channel, EntityKind.PRODUCT, recheck.product_id) for channel in channels]
-        await enqueue_pushes(session, job.installation_id, pushes)
+        ledger = LedgerRepository(session)
+        pushes = []
+        for channel in await StoreRepository(session).pushing_channels(installation_id):
+            held = await ledger.held_by_saleor_ids(
+                installation_id, channel, EntityKind.PRODUCT, products
+            )
+            pushes += [
+                (channel, EntityKind.PRODUCT, product)
+                for product, record in held.items()
+                if record.status is SyncStatus.SYNCED
+            ]
+        await enqueue_pushes(session, installation_id, pushes)
         await complete_in(session)
 
 
 def register(registry: HandlerRegistry) -> None:
-    registry.register(RECHECK_JOB, handle_recheck, payload=PriceRecheck)
+    registry.register(RECHECK_JOB, handle_recheck, payload=PriceRecheck, batch=handle_rechecks)
 
 
 __all__ = ["PRICE_EVENTS", "RECHECK_JOB", "PriceRecheck", "queue_rechecks", "register"]

@@ -10,12 +10,15 @@ rate (`taxClassUpdate`, `taxCountryConfigurationUpdate`), the channel's tax conf
 sends no product event: Mailchimp kept the old prices until each product's next edit.
 
 So the daily product sweep (`product_sweep.py`) reads the tax configurations and the flat rates
-(two queries an installation; any app may: saleor/graphql/tax/schema.py) and keeps, for each
+(two queries an installation, a page of configurations a hundred channels; any app may:
+saleor/graphql/tax/schema.py) and keeps, for each
 swept channel, a digest of what its prices depend on (`MailchimpStore.tax_digest`). A digest
 other than the last one re-prices the channel (`reprice.queue_reprice_now`: every product
 pushed again, those whose price did not change sending nothing). The digest is recorded with
-the re-price queued, in one transaction. The first read only records: a change before it waits
-for the products' next change, or a Resync. A product type given another tax class
+the re-price queued, in one transaction. A channel read for the first time (tracked since the
+last sweep, or the app upgraded) is re-priced once: its prices were sent at whatever settings
+held then. Under a tax app's strategy only the strategy counts: Saleor leaves product prices
+untaxed there, whatever the rates. A product type given another tax class
 (`productTypeUpdate`) changes its products' prices alone: the same sweep pushes them again
 (`product_type_names.py`).
 """
@@ -87,18 +90,21 @@ def channel_digest(configuration: _TaxConfiguration, rates: dict[str, _CountryRa
     rates, default and by tax class."""
     country = configuration.channel.default_country.code
     exception = next((c for c in configuration.countries if c.country.code == country), None)
-    held = rates.get(country)
-    settings = {
-        "country": country,
-        "entered_with_tax": configuration.entered_with_tax,
-        # saleor/tax/utils.py `get_tax_calculation_strategy`, `get_display_gross_prices`.
-        "strategy": (exception.strategy if exception else configuration.strategy) or "FLAT_RATES",
-        "display_gross": exception.display_gross if exception else configuration.display_gross,
-        "rates": sorted(
-            (r.tax_class.id if r.tax_class else "", f"{r.rate:.4f}")
-            for r in (held.rates if held else [])
-        ),
-    }
+    # saleor/tax/utils.py `get_tax_calculation_strategy`, `get_display_gross_prices`.
+    strategy = (exception.strategy if exception else configuration.strategy) or "FLAT_RATES"
+    settings: dict[str, object] = {"country": country, "strategy": strategy}
+    if strategy == "FLAT_RATES":
+        # Another strategy (a tax app) leaves product prices untaxed, whatever the rest says
+        # (saleor/product/utils/availability.py `_calculate_product_price_with_taxes`).
+        held = rates.get(country)
+        settings |= {
+            "entered_with_tax": configuration.entered_with_tax,
+            "display_gross": exception.display_gross if exception else configuration.display_gross,
+            "rates": sorted(
+                (r.tax_class.id if r.tax_class else "", f"{r.rate:.4f}")
+                for r in (held.rates if held else [])
+            ),
+        }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
@@ -134,7 +140,9 @@ async def note_tax_settings(services: Services, contexts: list[Context]) -> int:
             if configuration is None or store is None or not store.tracked:
                 continue
             digest = channel_digest(configuration, rates)
-            if store.tax_digest is not None and store.tax_digest != digest:
+            # Not read before (a channel tracked since the last sweep, or the app upgraded):
+            # its prices were sent at whatever settings held then, so once re-priced.
+            if store.tax_digest != digest:
                 await queue_reprice_now(session, context.installation_id, context.channel)
                 changed += 1
             store.tax_digest = digest

@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from addon.clock import ManualClock
+from addon.ecommerce.models import PUSH_JOB, EntityKind, SyncStatus
 from addon.ecommerce.payloads import mailchimp_id, sale_price
 from addon.ecommerce.price_recheck import RECHECK_JOB
 from addon.ecommerce.reprice import REPRICE_AGAIN, REPRICE_DELAY, REPRICE_JOB, _PromotionBody
@@ -20,6 +21,7 @@ from addon.ecommerce.saleor_schemas import VariantPricing
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
+from addon.mailchimp import BadRequest, MailchimpClient
 from sandboxes.saleor.models import utcnow  # Saleor's clock, not the app's
 from sandboxes.saleor.promotions import PromotionType
 from sandboxes.saleor.versions import OLDEST_VERSION
@@ -153,13 +155,8 @@ async def test_saleor_3_23_tells_each_new_discounted_price(shop: Shop) -> None:
     assert _prices(shop, tee.global_id) == [30.0]
 
 
-async def test_before_3_23_a_price_edit_is_read_again_once_discounted(
-    shop: Shop, clock: ManualClock
-) -> None:
-    """Saleor stores a price edit of a variant under a promotion undiscounted, and discounts it
-    at its next periodic recalculation, which tells apps nothing before 3.23: Mailchimp kept
-    the full price until the promotion next changed. The edit's event now queues a recheck of
-    the product, `REPRICE_DELAY` later (`ecommerce/price_recheck.py`)."""
+async def _on_3_20_with_a_promotion(shop: Shop, clock: ManualClock) -> Any:
+    """Saleor 3.20 (no event of a discounted price stored); a tee at 20.00, 25 % off."""
     shop.saleor.version = OLDEST_VERSION
     async with shop.services.db.transaction() as session:  # as the app read it from Saleor
         await session.execute(update(Installation).values(saleor_version=OLDEST_VERSION))
@@ -173,7 +170,25 @@ async def test_before_3_23_a_price_edit_is_read_again_once_discounted(
     clock.advance(REPRICE_AGAIN.total_seconds())
     await shop.drain()
     assert _prices(shop, tee.global_id) == [15.0]
+    return tee
 
+
+async def _rechecks_waiting(shop: Shop) -> int:
+    async with shop.services.db.session() as session:
+        waiting = await session.scalars(
+            select(Job).where(Job.kind == RECHECK_JOB, Job.status == JobStatus.PENDING)
+        )
+        return len(list(waiting))
+
+
+async def test_before_3_23_a_price_edit_is_read_again_once_discounted(
+    shop: Shop, clock: ManualClock
+) -> None:
+    """Saleor stores a price edit of a variant under a promotion undiscounted, and discounts it
+    at its next periodic recalculation, which tells apps nothing before 3.23: Mailchimp kept
+    the full price until the promotion next changed. The edit's event now queues rechecks of
+    the product, `REPRICE_DELAY` and `REPRICE_AGAIN` later (`ecommerce/price_recheck.py`)."""
+    tee = await _on_3_20_with_a_promotion(shop, clock)
     await shop.saleor.set_price(tee.variants[0], CHANNEL, Decimal("40.00"))
     await shop.drain()
     assert _prices(shop, tee.global_id) == [40.0]  # as Saleor has it until it recalculates
@@ -184,11 +199,56 @@ async def test_before_3_23_a_price_edit_is_read_again_once_discounted(
     await shop.drain()
 
     assert _prices(shop, tee.global_id) == [30.0]
+    assert await _rechecks_waiting(shop) == 1  # the later pass
+    clock.advance(REPRICE_AGAIN.total_seconds())
+    await shop.drain()
+    assert await _rechecks_waiting(shop) == 0
+
+
+async def test_before_3_23_a_late_recalculation_is_read_by_the_later_pass(
+    shop: Shop, clock: ManualClock
+) -> None:
+    """Saleor's task queue busy (a bulk import): the recalculation comes after the first
+    recheck; the second, `REPRICE_AGAIN` after the edit, reads it."""
+    tee = await _on_3_20_with_a_promotion(shop, clock)
+    await shop.saleor.set_price(tee.variants[0], CHANNEL, Decimal("40.00"))
+    await shop.drain()
+    clock.advance(REPRICE_DELAY.total_seconds())
+    await shop.drain()
+    assert _prices(shop, tee.global_id) == [40.0]
+    await shop.saleor.promotions.recalculate()
+    clock.advance((REPRICE_AGAIN - REPRICE_DELAY).total_seconds())
+    await shop.drain()
+
+    assert _prices(shop, tee.global_id) == [30.0]
+
+
+async def test_a_recheck_leaves_a_product_mailchimp_does_not_hold_synced(
+    shop: Shop, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record not synced (refused here; pending in a burst not applied, say) is left to its
+    own push: a recheck's push of it would overtake the burst, or be refused again."""
+    tee = await _on_3_20_with_a_promotion(shop, clock)
+
+    async def refused(self: MailchimpClient, *args: Any, **kwargs: Any) -> Any:
+        raise BadRequest("Invalid Resource", status=400, title="Invalid Resource")
+
+    monkeypatch.setattr(MailchimpClient, "create_product", refused)
+    cap = await shop.product("Cap", "12.00")
+    await shop.drain()
+    assert (await shop.record(EntityKind.PRODUCT, cap.global_id)).status is SyncStatus.QUARANTINED
+    await shop.saleor.set_price(tee.variants[0], CHANNEL, Decimal("40.00"))
+    await shop.drain()
     async with shop.services.db.session() as session:
-        waiting = await session.scalars(
-            select(Job).where(Job.kind == RECHECK_JOB, Job.status == JobStatus.PENDING)
+        before = await session.scalar(select(func.max(Job.id)))
+    clock.advance(REPRICE_DELAY.total_seconds())
+    await shop.drain()
+
+    async with shop.services.db.session() as session:
+        pushed = await session.scalars(
+            select(Job.payload).where(Job.kind == PUSH_JOB, Job.id > (before or 0))
         )
-        assert list(waiting) == []
+        assert sorted(p["saleor_id"] for p in pushed) == [tee.global_id]
 
 
 async def test_from_3_23_no_recheck_is_queued(shop: Shop) -> None:

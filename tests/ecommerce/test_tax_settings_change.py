@@ -10,10 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from addon.clock import ManualClock
 from addon.ecommerce.daily_sweep import SWEEP_EVERY
+from addon.ecommerce.reprice import REPRICE_JOB
+from addon.jobs.models import Job
 from addon.saleor.client import SaleorQueryError
+from sandboxes.saleor.taxes import TaxCalculationStrategy
 from tests.ecommerce.conftest import CHANNEL, Shop
 
 
@@ -27,6 +31,12 @@ async def _next_day(shop: Shop, clock: ManualClock) -> None:
     await shop.drain()
 
 
+async def _reprices(shop: Shop) -> int:
+    """The channel's re-prices queued so far (done or not)."""
+    async with shop.services.db.session() as session:
+        return int(await session.scalar(select(func.count()).where(Job.kind == REPRICE_JOB)) or 0)
+
+
 async def test_a_rate_changed_in_saleor_reaches_the_prices_the_next_day(
     shop: Shop, clock: ManualClock
 ) -> None:
@@ -35,7 +45,8 @@ async def test_a_rate_changed_in_saleor_reaches_the_prices_the_next_day(
     basil = await shop.product("Basil", "10.00")
     await shop.drain()
     assert _price(shop, basil.id) == 10.0  # no rate yet
-    await _next_day(shop, clock)  # the first read records the settings
+    await _next_day(shop, clock)  # the first read: once re-priced (nothing changed)
+    assert await _reprices(shop) == 1
     before = len(shop.writes())
 
     deliveries = len(shop.saleor.deliveries)
@@ -49,10 +60,11 @@ async def test_a_rate_changed_in_saleor_reaches_the_prices_the_next_day(
     [variant] = shop.products()[str(basil.id)].variants
     assert shop.writes()[before:] == [f"PUT /products/{basil.id}/variants/{variant.id}"]
 
-    # The next day: the settings read match, nothing is pushed.
-    writes = len(shop.writes())
+    assert await _reprices(shop) == 2
+
+    # The next day: the settings read match, nothing is re-priced.
     await _next_day(shop, clock)
-    assert shop.writes()[writes:] == []
+    assert await _reprices(shop) == 2
 
 
 async def test_net_prices_shown_after_a_change_of_display(shop: Shop, clock: ManualClock) -> None:
@@ -77,13 +89,29 @@ async def test_a_change_of_another_country_s_rate_re_prices_nothing(
     kale = await shop.product("Kale", "2.00")
     await shop.drain()
     await _next_day(shop, clock)
-    writes = len(shop.writes())
+    reprices = await _reprices(shop)
 
     store.set_flat_rate("DE", Decimal("19"))
     await _next_day(shop, clock)
 
-    assert shop.writes()[writes:] == []
+    assert await _reprices(shop) == reprices
     assert _price(shop, kale.id) == 2.0
+
+
+async def test_rates_under_a_tax_app_re_price_nothing(shop: Shop, clock: ManualClock) -> None:
+    """A tax app's strategy leaves product prices untaxed (saleor/product/utils/availability.py
+    `_calculate_product_price_with_taxes`): its rates change none."""
+    store = shop.saleor.store
+    store.tax_configuration(CHANNEL).tax_calculation_strategy = TaxCalculationStrategy.TAX_APP
+    await shop.product("Kale", "2.00")
+    await shop.drain()
+    await _next_day(shop, clock)
+    reprices = await _reprices(shop)
+
+    store.set_flat_rate("US", Decimal("19"))
+    await _next_day(shop, clock)
+
+    assert await _reprices(shop) == reprices
 
 
 async def test_tax_settings_saleor_refuses_leave_the_rest_of_the_sweep(
