@@ -12,7 +12,7 @@ contacts), and says nothing of the member where it is now.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,8 +69,12 @@ async def wait_for_move(
     waited = utcnow() - event.received_at
     if event.type in _NOT_WAITING or waited >= MOVE_WAIT_LIMIT:
         return
-    if await _move_under_way(session, installation_id, event, kind):
-        raise RetryLater(MOVE_REASON, MOVE_POLL)
+    due = await _move_under_way(session, installation_id, event, kind)
+    if due is not None:
+        # Looked at again once the move may have run (one retried later waits that long, up
+        # to the limit), every `MOVE_POLL` while it runs.
+        left = (MOVE_WAIT_LIMIT - waited).total_seconds()
+        raise RetryLater(MOVE_REASON, min(max((due - utcnow()).total_seconds(), MOVE_POLL), left))
     if event.type == "profile" and known_nothing(state) and waited < MOVE_GRACE:
         raise RetryLater(MOVE_REASON, (MOVE_GRACE - waited).total_seconds())
 
@@ -100,12 +104,12 @@ async def moved_in(
 
 async def _move_under_way(
     session: AsyncSession, installation_id: int, event: MailchimpEvent, kind: str
-) -> bool:
-    """Whether a `upemail` of the audience to `event.email` from another address, received
-    within `MOVE_GRACE` of the event, is not applied yet (waiting, or running under a live
-    lease)."""
-    payloads = await session.scalars(
-        select(Job.payload).where(
+) -> datetime | None:
+    """When the next of the `upemail`s of the audience to `event.email` from another address,
+    received within `MOVE_GRACE` of the event, not applied yet (waiting, or running under a
+    live lease), is due to run; None: there is none."""
+    rows = await session.execute(
+        select(Job.payload, Job.run_after).where(
             Job.installation_id == installation_id,
             Job.kind == kind,
             or_(
@@ -116,15 +120,16 @@ async def _move_under_way(
             Job.payload["new_email"].as_string() == event.email,
         )
     )
-    for payload in payloads:
+    due: list[datetime] = []
+    for payload, run_after in rows:
         move = MailchimpEvent.model_validate(payload)
         if (
             move.list_id == event.list_id
             and move.email != event.email
             and abs(move.received_at - event.received_at) <= MOVE_GRACE
         ):
-            return True
-    return False
+            due.append(run_after or utcnow())
+    return min(due, default=None)
 
 
 async def moved_on_to(

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from addon.clock import ManualClock
 from addon.jobs.models import Job, JobStatus
+from addon.mailchimp import MailchimpClient
+from addon.mailchimp.errors import TransientError
 from addon.subscriptions.mailchimp_hooks import EVENT_JOB
 from addon.subscriptions.metadata import EMAIL_PREFIX, STATUS_PREFIX
 from addon.subscriptions.models import ContactState
-from addon.subscriptions.upemail_chain import MOVE_GRACE, MOVE_WAIT_LIMIT
+from addon.subscriptions.upemail_chain import MOVE_GRACE, MOVE_POLL, MOVE_WAIT_LIMIT
 from addon.subscriptions.writeback_notes import other_owner_note
 from tests.conftest import dashboard_headers
 from tests.subscriptions.conftest import Shop, _fire, _metadata
@@ -229,3 +232,29 @@ async def test_moves_that_cross_hold_their_events_up_no_longer_than_the_limit(
     await shop.work()
 
     assert await _events_waiting(shop) == []
+
+
+async def test_an_event_waits_for_a_retried_move_until_it_runs_not_every_second(
+    newsletter: Shop, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A move that failed (Mailchimp unavailable) runs again after its backoff: the profile
+    change waiting for it looks again then (within `MOVE_WAIT_LIMIT`), not every second."""
+    shop = newsletter
+
+    async def unavailable(self: MailchimpClient, *args: Any, **kwargs: Any) -> Any:
+        raise TransientError("Mailchimp answered 503", status=503)
+
+    monkeypatch.setattr(MailchimpClient, "get_member", unavailable)
+    await _fire(shop, "upemail", {"old_email": OLD, "new_email": NEW, "new_id": "x"})
+    received = clock.now()
+    await _fire(shop, "profile", {"email": NEW})
+    await shop.work()  # the move fails, while the profile change polls it running
+    clock.advance(MOVE_POLL)
+    await shop.work()  # the move is waiting for its retry
+
+    async with shop.services.db.session() as session:
+        [profile] = await session.scalars(
+            select(Job).where(Job.kind == EVENT_JOB, Job.payload["type"].as_string() == "profile")
+        )
+    assert profile.status is JobStatus.PENDING
+    assert profile.run_after == received + MOVE_WAIT_LIMIT
