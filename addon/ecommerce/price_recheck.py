@@ -8,15 +8,16 @@ sends PRODUCT_VARIANT_DISCOUNTED_PRICE_UPDATED only since 3.23 (registered by th
 `webhooks/registered/ecommerce_discounted_prices.graphql`). Before, the product's push read the
 full price, and Mailchimp kept it until the promotion next changed.
 
-So on an older Saleor (or one whose version is not known yet) each product event that may
-change a price (`PRICE_EVENTS`) queues two rechecks of the product, `reprice.REPRICE_DELAY` and
-`reprice.REPRICE_AGAIN` after its first event (as a promotion's re-price: the recalculation
-waits for Saleor's task queue, busy in a bulk import), one statement for a webhook batch's. A
-recheck queues the product's push in each tracked channel where Mailchimp holds it synced, the
-rechecks a worker claims together in one transaction (`push_queue.enqueue_pushes`; many at once
-go out as a burst), each sending nothing when the price read is the one sent. A record still
-pending is left alone: its push, or its burst, reads the product later anyway (and a recheck's
-push would overtake a burst not applied yet, making its records go one by one).
+So on an older Saleor (its version known: from the installation's first check on) each product
+event that may change a price (`PRICE_EVENTS`) queues two rechecks of the product,
+`reprice.REPRICE_DELAY` and `reprice.REPRICE_AGAIN` after its first event (as a promotion's
+re-price: the recalculation waits for Saleor's task queue, busy in a bulk import), one statement
+for a webhook batch's. A recheck queues the product's push in each tracked channel where
+Mailchimp holds it synced, the rechecks a worker claims together in one transaction
+(`push_queue.enqueue_pushes`; many at once go out as a burst), each sending nothing when the
+price read is the one sent. A record still pending is left alone: its push, or its burst, reads
+the product later anyway (and a recheck's push would overtake a burst not applied yet, making
+its records go one by one).
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ async def queue_rechecks(
         return
     installation = await InstallationRepository(session).get(installation_id)
     version = parse_version(installation.saleor_version) if installation else None
-    if version is not None and version >= DISCOUNTED_PRICE_UPDATED_SINCE:
-        return
+    if version is None or version >= DISCOUNTED_PRICE_UPDATED_SINCE:
+        return  # unknown only until the installation's first check, right after installing
     now = utcnow()
     await JobRepository(session).enqueue_coalesced(
         [
