@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.ecommerce.burst_read import read_by_ids
 from addon.ecommerce.customer_stores import stores_of
 from addon.ecommerce.models import EntityKind
-from addon.ecommerce.price_recheck import queue_rechecks
+from addon.ecommerce.price_recheck import pushing_channels_and_version, queue_rechecks
 from addon.ecommerce.push_queue import enqueue_push, enqueue_pushes, enqueue_stock_pushes
 from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
 from addon.installations.models import Installation
@@ -104,13 +104,13 @@ async def on_products(job: ClaimedJob, event: EcommerceEvent, services: Services
     if product is None:
         return
     async with services.db.transaction() as session:
-        channels = await _tracked_channels(session, job.installation_id)
+        channels, version = await pushing_channels_and_version(session, job.installation_id)
         for channel in channels:
             await enqueue_push(
                 session, job.installation_id, channel, EntityKind.PRODUCT, product.id
             )
-        if channels:  # and again once Saleor has discounted it (`price_recheck`)
-            await queue_rechecks(session, job.installation_id, [(event.event, product.id)])
+        # And again once Saleor has discounted it (`price_recheck`).
+        await queue_rechecks(session, job.installation_id, version, [(event.event, product.id)])
         await complete_in(session)
 
 
@@ -162,13 +162,16 @@ async def _pushes_together(
     if kind is EntityKind.CUSTOMER:
         pushes = await _customer_pushes(services, installation_id, ids)
     async with services.db.transaction() as session:
+        version = None
         if kind is not EntityKind.CUSTOMER:
-            channels = await _tracked_channels(session, installation_id) if ids else []
+            channels, version = (
+                await pushing_channels_and_version(session, installation_id) if ids else ([], None)
+            )
             pushes = [(channel, kind, id_) for id_ in ids for channel in channels]
         await enqueue_pushes(session, installation_id, pushes)
-        if kind is EntityKind.PRODUCT and pushes:  # again once discounted (`price_recheck`)
+        if kind is EntityKind.PRODUCT:  # again once discounted (`price_recheck`)
             events = [(e.event, found) for _, e in batch if (found := entity_id(e.body))]
-            await queue_rechecks(session, installation_id, events)
+            await queue_rechecks(session, installation_id, version, events)
         await complete_in(session)
 
 
