@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from sandboxes.saleor import SaleorSandbox
+from sandboxes.saleor.fulfillments import FulfillmentCancelRefused
 from sandboxes.saleor.models import ProductAttribute
 from sandboxes.saleor.order_models import FulfillmentStatus, Order, OrderStatus
 from sandboxes.saleor.store_catalog import VariantSpec
@@ -202,3 +203,32 @@ async def test_a_shipment_or_return_saves_the_order_only_when_its_status_changes
     before = dated_back()
     await sandbox.return_products(current, fulfilled={line.id: 1})
     assert current.status is OrderStatus.PARTIALLY_RETURNED and current.updated_at == before
+
+
+async def test_cancelling_a_shipment_unfulfils_its_lines_once(sandbox: SaleorSandbox) -> None:
+    """saleor/order/actions.py `cancel_fulfillment`: the shipment CANCELED, its quantities no
+    longer fulfilled, the order's status worked out again (and saved with `updatedAt`); a
+    shipment already cancelled is refused (`Fulfillment.can_edit`), nothing changed."""
+    mug = sandbox.store.create_product("Mug", [VariantSpec(sku="MUG", price=5)]).variants[0]
+    order = await sandbox.create_order(lines=[sandbox.order_line(mug, 3)], email="c@x.test")
+    current = sandbox.store.get_order(order.id)
+    [line] = current.lines
+    await sandbox.fulfill_order(current, "T-1", quantities={line.id: 1})
+    await sandbox.fulfill_order(current, "T-2", quantities={line.id: 2})
+    first, second = current.fulfillments
+    assert current.status is OrderStatus.FULFILLED
+    current.updated_at -= timedelta(days=1)
+    before = current.updated_at
+    await sandbox.cancel_fulfillment(current, second)
+    assert second.status is FulfillmentStatus.CANCELED and second.lines == {line.id: 2}
+    assert line.quantity_fulfilled == 1
+    assert current.status is OrderStatus.PARTIALLY_FULFILLED and current.updated_at > before
+    await sandbox.cancel_fulfillment(current, first)
+    assert line.quantity_fulfilled == 0 and current.status is OrderStatus.UNFULFILLED
+    with pytest.raises(FulfillmentCancelRefused, match="can't be canceled"):
+        await sandbox.cancel_fulfillment(current, first)
+    assert line.quantity_fulfilled == 0
+    # Shipped again: a third shipment, numbered after the cancelled ones.
+    await sandbox.fulfill_order(current, "T-3")
+    assert current.status is OrderStatus.FULFILLED
+    assert current.fulfillments[-1].fulfillment_order == 3

@@ -170,3 +170,22 @@ async def test_a_placed_order_holds_its_stock_a_draft_or_a_built_one_none(
     )
     sandbox.store.create_order(lines=[sandbox.order_line(mug, 1)], email="a@x.test")
     assert mug.quantity_allocated == 3 and draft.lines[0].quantity_allocated == 0
+
+
+async def test_cancelling_a_shipment_restocks_and_allocates_it_again_silently(
+    sandbox: SaleorSandbox, sent: list[tuple[str, Any]]
+) -> None:
+    """`fulfillmentCancel` with a warehouse: `restock_fulfillment_lines` →
+    `increase_stock(..., allocate=True)`: the units back on the row and allocated to their line
+    again, what can be sold unchanged, so no stock event; then FULFILLMENT_CANCELED and
+    ORDER_UPDATED (saleor/order/actions.py `cancel_fulfillment`)."""
+    mug = stocked_variant(sandbox, "MUG", 2)
+    order = await _order(sandbox, (mug, 2))
+    await sandbox.fulfill_order(order, "T-1")
+    assert (mug.quantity, mug.quantity_allocated) == (0, 0)
+    sent.clear()
+    current = sandbox.store.get_order(order.id)
+    await sandbox.cancel_fulfillment(current, current.fulfillments[0])
+    assert _names(sent) == ["FULFILLMENT_CANCELED", "ORDER_UPDATED"]
+    assert (mug.quantity, mug.quantity_allocated) == (2, 2)
+    assert [line.quantity_allocated for line in current.lines] == [2]

@@ -4,7 +4,8 @@ Modelled on Saleor: `orderFulfill` creates one `Fulfillment` per call, numbered 
 carrying the tracking number given ("" without one), and moves the order to FULFILLED once every
 line is fulfilled, PARTIALLY_FULFILLED before (saleor/order/actions.py `create_fulfillments`,
 saleor/order/utils.py `update_order_status`), touching its `updatedAt` only when its status
-changes (`_refresh_status`); `fulfillmentUpdateTracking` replaces a
+changes (`_refresh_status`); `fulfillmentCancel` cancels one (`cancel_lines`);
+`fulfillmentUpdateTracking` replaces a
 fulfilment's tracking number (saleor/graphql/order/mutations/fulfillment_update_tracking.py).
 `Order.fulfillments` lists every fulfilment to staff and apps, and all but the cancelled ones to
 others (saleor/graphql/order/types.py `Order.resolve_fulfillments`); `Product.attributes` lists
@@ -113,6 +114,28 @@ def return_lines(
     ]
     _refresh_status(order)
     return returned
+
+
+class FulfillmentCancelRefused(ValueError):
+    """`fulfillmentCancel` refused (an `OrderError` of code CANNOT_CANCEL_FULFILLMENT)."""
+
+
+def cancel_lines(order: Order, fulfillment_id: int) -> Fulfillment:
+    """``fulfillmentCancel``'s change to the order (saleor/order/actions.py
+    `cancel_fulfillment`): the shipment CANCELED, its quantities no longer fulfilled, the order's
+    status worked out again. Refused for one already cancelled (`Fulfillment.can_edit`,
+    saleor/order/models.py). Its lines stay on it, as Saleor keeps its `FulfillmentLine`s."""
+    found = next((f for f in order.fulfillments if f.id == fulfillment_id), None)
+    if found is None:
+        raise LookupError(f"Fulfillment {fulfillment_id} is not one of order {order.id}'s")
+    if found.status is FulfillmentStatus.CANCELED:
+        raise FulfillmentCancelRefused("This fulfillment can't be canceled")
+    by_pk = {line.id: line for line in order.lines}
+    for pk, quantity in found.lines.items():
+        by_pk[pk].quantity_fulfilled -= quantity
+    found.status = FulfillmentStatus.CANCELED
+    _refresh_status(order)
+    return found
 
 
 def _refresh_status(order: Order) -> None:

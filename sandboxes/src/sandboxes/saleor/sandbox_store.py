@@ -11,11 +11,9 @@ from typing import Any
 
 from .checkout_payments import move_transactions, record_transaction, release_funds
 from .drafts import complete_draft
-from .fulfillments import FulfillmentEvent, create_fulfillment, return_lines, set_tracking_number
 from .generator import generate_store
 from .models import Address, Channel, Checkout, Customer, Product, ProductVariant, utcnow
 from .order_models import (
-    Fulfillment,
     Order,
     OrderChargeStatus,
     OrderDiscount,
@@ -25,18 +23,18 @@ from .order_models import (
     OrderStatus,
 )
 from .sandbox_catalog import SandboxCatalogEvents
-from .sandbox_order_edits import SandboxOrderEdits
+from .sandbox_fulfillments import SandboxFulfillments
 from .stock_checks import check_checkout_lines
-from .stock_moves import allocate_order, out_of_stock_after_allocation, release, ship
+from .stock_moves import allocate_order, out_of_stock_after_allocation, release
 from .store_catalog import VariantSpec
 from .store_checkouts import LineSpec
 from .store_orders import mark_paid
 
 
-class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
+class SandboxStoreEvents(SandboxFulfillments, SandboxCatalogEvents):
     """Store operations that emit the webhook events Saleor emits for them (the customers'
     are `SandboxCustomerEvents`', stock, preorder and product types `SandboxCatalogEvents`',
-    staff's edits of an order `SandboxOrderEdits`')."""
+    staff's edits of an order `SandboxOrderEdits`', its shipments `SandboxFulfillments`')."""
 
     # -- store operations that emit events --------------------------------------------------------
 
@@ -274,58 +272,6 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         current = self.store.get_order(order.id)
         mark_paid(current, self.store.next_id, legacy_payment=legacy_payment)
         return await self._emit_all(["ORDER_FULLY_PAID", "ORDER_UPDATED"], current)
-
-    async def fulfill_order(
-        self,
-        order: Order,
-        tracking_number: str = "",
-        quantities: dict[int, int] | None = None,
-    ) -> Order:
-        """``orderFulfill`` (of every line, or of ``quantities``: order line pk → quantity):
-        one fulfilment with the tracking number, its units taken off the stock with the stock
-        events that sends (`stock_moves.ship`), FULFILLMENT_TRACKING_NUMBER_UPDATED when it has a
-        tracking number (`create_fulfillments`: `if tracking_number: call_event(manager.
-        tracking_number_updated, fulfillment)`, before `order_fulfilled`), FULFILLMENT_CREATED,
-        then, once every line is fulfilled, FULFILLMENT_APPROVED, then ORDER_UPDATED and, once
-        every line is fulfilled, ORDER_FULFILLED (saleor/order/actions.py `create_fulfillments`,
-        ``order_fulfilled``, the same at tag 3.20.119 and commit 723cd4e)."""
-        current = self.store.get_order(order.id)
-        fulfillment = create_fulfillment(self.store.next_id, current, tracking_number, quantities)
-        back, out = ship(current, fulfillment.lines, self.store.variants.get, utcnow())
-        await self._stock_events(back=back, out=out)
-        if fulfillment.tracking_number:
-            await self.emit(
-                "FULFILLMENT_TRACKING_NUMBER_UPDATED", FulfillmentEvent(fulfillment, current)
-            )
-        await self.emit("FULFILLMENT_CREATED", FulfillmentEvent(fulfillment, current))
-        if current.status is OrderStatus.FULFILLED:
-            await self.emit("FULFILLMENT_APPROVED", FulfillmentEvent(fulfillment, current))
-        events = ["ORDER_UPDATED"]
-        if current.status is OrderStatus.FULFILLED:
-            events.append("ORDER_FULFILLED")
-        return await self._emit_all(events, current)
-
-    async def return_products(
-        self,
-        order: Order,
-        unfulfilled: dict[int, int] | None = None,
-        fulfilled: dict[int, int] | None = None,
-    ) -> Order:
-        """``orderFulfillmentReturnProducts`` (`fulfillments.return_lines`): ORDER_UPDATED alone
-        (`create_fulfillments_for_returned_products`)."""
-        current = self.store.get_order(order.id)
-        return_lines(self.store.next_id, current, unfulfilled, fulfilled)
-        return await self._emit_all(["ORDER_UPDATED"], current)
-
-    async def update_tracking_number(
-        self, order: Order, fulfillment: Fulfillment, tracking_number: str
-    ) -> Order:
-        """``fulfillmentUpdateTracking``: FULFILLMENT_TRACKING_NUMBER_UPDATED and ORDER_UPDATED
-        (saleor/order/actions.py ``fulfillment_tracking_updated``)."""
-        current = self.store.get_order(order.id)
-        updated = set_tracking_number(current, fulfillment.id, tracking_number)
-        await self.emit("FULFILLMENT_TRACKING_NUMBER_UPDATED", FulfillmentEvent(updated, current))
-        return await self._emit_all(["ORDER_UPDATED"], current)
 
     async def cancel_order(self, order: Order) -> Order:
         """``orderCancel``: ORDER_CANCELLED and ORDER_UPDATED, the order's stock allocations

@@ -165,3 +165,21 @@ def decrease(
     line.quantity_allocated -= given
     variant.quantity_allocated -= given
     return _as_sent([variant], int(before <= 0 < _available(variant)))
+
+
+def restock(order: Order, cancelled: dict[int, int], variant_of: VariantLookup) -> None:
+    """A cancelled shipment's units back on the rows, allocated again to their lines
+    (`fulfillmentCancel` with a warehouse: saleor/order/utils.py `restock_fulfillment_lines` →
+    saleor/warehouse/management.py `increase_stock(..., allocate=True)`): for variants that
+    track their inventory, a row made where there was none. What can be sold does not change,
+    so no stock event is sent."""
+    for line in order.lines:
+        quantity = cancelled.get(line.id, 0)
+        variant = variant_of(line.variant_id or 0)
+        if not quantity or variant is None or not variant.track_inventory:
+            continue
+        if not variant.stocked:
+            variant.stocked, variant.quantity, variant.quantity_allocated = True, 0, 0
+        variant.quantity += quantity
+        variant.quantity_allocated += quantity
+        line.quantity_allocated += quantity
