@@ -13,7 +13,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
-from addon.ecommerce import cart_payment, payloads, restore, sale_payloads
+from addon.ecommerce import cart_payloads, cart_payment, payloads, restore
 from addon.ecommerce.cart_audience import CartNotSent, post_joining
 from addon.ecommerce.cart_payment import CART_PAID_NOTE
 from addon.ecommerce.channel_presence import another_channel, ensure_listed
@@ -164,7 +164,7 @@ class CartPusher(SaleSender):
 
         async def send(cart: CartInput) -> Fingerprint:
             sending = fingerprint(cart)
-            patch = sale_payloads.cart_patch(cart)
+            patch = cart_payloads.cart_patch(cart)
             await self._send_cart(
                 known,
                 sending,

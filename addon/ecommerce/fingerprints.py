@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from addon.ecommerce import payloads, sale_payloads
+from addon.ecommerce import cart_payloads, payloads, sale_payloads
 from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions
 from addon.ecommerce.models import HIDDEN_VARIANT, Fingerprint, hidden_variants
 from addon.ecommerce.orphans import line_ref
@@ -93,7 +93,7 @@ def fingerprint(body: Fingerprinted, dumped: dict[str, Any] | None = None) -> Fi
         top = _without(dumped, *_ORDER_EXCLUDED)
         if isinstance(body, CartInput) and body.customer.opt_in_status:
             # The shopper's consent, recorded on the checkout after its cart was sent: the
-            # cart's PATCH carries it (`sale_payloads.cart_patch`), a change of the top-level
+            # cart's PATCH carries it (`cart_payloads.cart_patch`), a change of the top-level
             # part. Only when true, so carts without consent keep the hash they had.
             top[_CART_OPT_IN] = True
         return Fingerprint(payloads.content_hash(top), children)
@@ -210,7 +210,7 @@ def cart_body(
 ) -> CartInput | None:
     """The checkout as an abandoned cart (usable lines, its campaign), or None."""
     campaign = (checkout.attribution or {}).get(sale_payloads.CAMPAIGN_KEY) or None
-    return sale_payloads.cart_input(
+    return cart_payloads.cart_input(
         usable_checkout(checkout, available),
         checkout_url_template,
         campaign_id=campaign,

@@ -1,9 +1,9 @@
 """Saleor → Mailchimp: pure functions building Mailchimp request models from Saleor's answers.
 
 No I/O here (transport lives in `catalog.py` and `pusher.py`), as Saleor core keeps webhook
-payload building apart from delivery; orders and carts are built in `sale_payloads.py`. Ids:
-Saleor global ids are base64 and may contain `/`, which Mailchimp ids cannot, so the decoded
-primary key (a number or UUID) is the Mailchimp id.
+payload building apart from delivery; orders are built in `sale_payloads.py`, carts in
+`cart_payloads.py`. Ids: Saleor global ids are base64 and may contain `/`, which Mailchimp ids
+cannot, so the decoded primary key (a number or UUID) is the Mailchimp id.
 """
 
 from __future__ import annotations

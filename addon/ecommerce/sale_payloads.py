@@ -1,5 +1,6 @@
-"""Saleor → Mailchimp for what a shopper buys: orders (with their payment and fulfilment state)
-and abandoned carts. Pure functions, like `payloads.py` whose ids, amounts and customers they use.
+"""Saleor → Mailchimp for what a shopper buys: orders, with their payment and fulfilment state
+(abandoned carts: `cart_payloads.py`). Pure functions, like `payloads.py` whose ids, amounts and
+customers they use.
 """
 
 from __future__ import annotations
@@ -9,9 +10,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import SecretStr
-
-from addon.ecommerce import restore_tokens
 from addon.ecommerce.amounts import money
 from addon.ecommerce.links import fill_url
 from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions, order_tracking
@@ -23,17 +21,12 @@ from addon.ecommerce.payloads import (
     line_discount,
     mailchimp_id,
     order_address,
-    top_level,
 )
 from addon.ecommerce.payment_state import ENDED_UNSOLD as ENDED_UNSOLD
 from addon.ecommerce.payment_state import financial_status, forgiven, refunded_goods
 from addon.ecommerce.promo_payloads import order_promos
-from addon.ecommerce.saleor_schemas import SaleorCheckout, SaleorOrder, SaleorOrderLine
+from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorOrderLine
 from addon.mailchimp import (
-    CartInput,
-    CartLineInput,
-    CartPatch,
-    CustomerPatch,
     OrderInput,
     OrderLineInput,
     OrderPatch,
@@ -92,12 +85,24 @@ def fulfillment_status(order: SaleorOrder) -> str | None:
     which then count as fulfilled, and a shipment left empty by a return is deleted
     (saleor/order/actions.py `create_fulfillments_for_returned_products`), so a RETURNED order
     cannot tell whether anything was shipped. Sent `shipped`, an order nothing was shipped of
-    got a Shipping Confirmation."""
+    got a Shipping Confirmation.
+
+    A cancelled shipment (`fulfillmentCancel`: the order UNFULFILLED again, then ORDER_UPDATED,
+    saleor/order/actions.py `cancel_fulfillment`) takes "shipped" back: "" is sent, so Mailchimp
+    no longer holds the order as shipped, and the next shipment sets it to a shipped value
+    again, which is what sends a Shipping Confirmation."""
     if order.status == "FULFILLED":
         return "shipped"
     if order.status == "PARTIALLY_FULFILLED":
         return "partially_shipped"
+    if order.status in _UNSHIPPED and any(f.status == "CANCELED" for f in order.fulfillments):
+        return ""
     return None
+
+
+# What an order is when none of its lines is fulfilled (an order is cancelled only once its
+# shipments are: `Order.can_cancel`, saleor/order/models.py).
+_UNSHIPPED = frozenset({"UNCONFIRMED", "UNFULFILLED", "CANCELED"})
 
 
 def _iso(value: Any) -> str:
@@ -316,86 +321,3 @@ def order_patch(order: TrackedOrderInput, *, lines: bool = False) -> TrackedOrde
 
 
 # --- carts -----------------------------------------------------------------------------------
-
-
-def cart_input(
-    checkout: SaleorCheckout,
-    checkout_url_template: str | None,
-    *,
-    campaign_id: str | None,
-    opt_in: OptInPolicy = NO_OPT_IN,
-    restore_key: SecretStr | None = None,
-) -> CartInput | None:
-    """The checkout as an abandoned cart; None without an e-mail or lines (nothing to recover).
-
-    A `{restore}` in the checkout URL template becomes a signed, expiring restore link
-    (`restore_tokens.py`, with the installation's `restore_key`) instead of the bare checkout
-    token."""
-    email = checkout.email or (checkout.user.email if checkout.user else None)
-    if not email or not checkout.lines:
-        return None
-    currency = checkout.total_price.currency or checkout.channel.currency_code
-    # Line ids are the variant's: stable while the shopper changes quantities.
-    merged: dict[str, CartLineInput] = {}
-    totals: dict[str, Decimal] = {}  # of each variant's lines, for its price of one item
-    for line in checkout.lines:
-        variant_id = mailchimp_id(line.variant.id)
-        totals[variant_id] = totals.get(variant_id, Decimal(0)) + line.total_price.gross.amount
-        known = merged.get(variant_id)
-        quantity = line.quantity + (known.quantity if known else 0)
-        merged[variant_id] = CartLineInput(
-            id=variant_id,
-            product_id=mailchimp_id(line.variant.product.id),
-            product_variant_id=variant_id,
-            quantity=quantity,
-            price=unit_price(totals[variant_id], quantity, currency),
-        )
-    token = checkout.token
-    # The value of what the cart shows, and its shipping: its lines are those Mailchimp can
-    # show (`fingerprints.usable_checkout`), so a line left out (a product customers can no
-    # longer buy, which Saleor refuses to sell at completion: saleor/checkout/fetch.py
-    # `_is_variant_valid`) counts in neither total, or the abandoned-cart e-mail would show a
-    # total its lines do not add up to. Mailchimp for WooCommerce's cart total is likewise the
-    # sum of the lines it sends, a line it cannot send left out of both
-    # (class-mailchimp-woocommerce-cart-update.php `process`). Saleor's own subtotal is its
-    # lines' totals (saleor/checkout/calculations.py `_calculate_checkout_subtotal`), so with
-    # every line shown this is the checkout's subtotal and shipping, as before.
-    prices = [line.total_price for line in checkout.lines] + [checkout.shipping_price]
-    value = sum((m.gross.amount for m in prices), Decimal(0))
-    return CartInput(
-        id=token,
-        customer=customer_ref(
-            checkout.user,
-            email,
-            checkout.billing_address,
-            opt_in,
-            checkout.consent,
-            consent_for=checkout.email,
-        ),
-        campaign_id=campaign_id,
-        checkout_url=fill_url(
-            checkout_url_template,
-            token=token,
-            channel=checkout.channel.slug,
-            restore=restore_tokens.restore_value(checkout_url_template, restore_key, checkout),
-        ),
-        currency_code=currency,
-        # Its value before gift cards, as an order's (`order_input`): `totalPrice` is net of
-        # the gift cards added, its tax lowered with it.
-        order_total=money(value, currency),
-        tax_total=money(sum((m.tax.amount for m in prices if m.tax), Decimal(0)), currency),
-        lines=list(merged.values()),
-    )
-
-
-def cart_patch(cart: CartInput) -> CartPatch:
-    """The top-level fields of a cart as a PATCH (lines, customer and campaign are set on
-    creation), and its customer's opt-in once the shopper consented: a consent the storefront
-    records after the cart was first sent (`E_commerce_Cart_2.customer.opt_in_status`; the
-    same rule as the cart's creation, `customer_ref`). Never false: Mailchimp never lowers a
-    member's status from it, and the PATCH must not name what did not change."""
-    top = top_level(cart, "id", "lines", "customer", "campaign_id")
-    patch = CartPatch.model_validate(top)
-    if cart.customer.opt_in_status:
-        patch = patch.model_copy(update={"customer": CustomerPatch(opt_in_status=True)})
-    return patch

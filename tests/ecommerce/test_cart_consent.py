@@ -1,5 +1,5 @@
 """A newsletter consent the storefront records on a checkout after its cart was sent reaches
-Mailchimp: the cart's PATCH carries its customer's `opt_in_status` (`sale_payloads.cart_patch`),
+Mailchimp: the cart's PATCH carries its customer's `opt_in_status` (`cart_payloads.cart_patch`),
 under the same rules as the cart's creation (never for an audience asking for confirmation), and
 as that no longer changes a contact that exists (added for the cart), the subscriptions
 capability applies the consent (`addon/subscriptions/checkout_consent.py`)."""

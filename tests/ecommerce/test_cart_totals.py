@@ -1,5 +1,5 @@
 """A cart's `order_total` and `tax_total` are those of the lines it shows, with the checkout's
-shipping (`sale_payloads.cart_input`): a line the app leaves out (a product customers can no
+shipping (`cart_payloads.cart_input`): a line the app leaves out (a product customers can no
 longer buy, which Saleor will not sell: saleor/checkout/fetch.py `_is_variant_valid`, refused
 at `checkoutComplete`) counts in neither, as Mailchimp for WooCommerce's cart total is the sum
 of the lines it sends (class-mailchimp-woocommerce-cart-update.php `process`)."""

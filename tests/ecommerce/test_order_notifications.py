@@ -288,3 +288,27 @@ async def test_an_old_order_mailchimp_lost_is_created_again_without_its_e_mails(
     await shop.drain()
     assert _sent(shop) == [(number, "refund_confirmation")]
     assert shop.orders()[number].financial_status == "refunded"
+
+
+async def test_a_cancelled_shipment_is_taken_back_and_the_next_one_is_news(shop: Shop) -> None:
+    """`fulfillmentCancel` leaves the order unfulfilled: Mailchimp holds it as not shipped
+    (`fulfillment_status` ""), and shipping it again sends a second Shipping Confirmation.
+    Without the cancellation told, Mailchimp would keep "shipped" and the new shipment would
+    change nothing there."""
+    product, customer = await _buyer(shop)
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)], user=customer, paid=True
+    )
+    await shop.saleor.fulfill_order(order, "T-1")
+    await shop.drain()
+    number = str(order.number)
+    assert shop.orders()[number].fulfillment_status == "shipped"
+    current = shop.saleor.store.get_order(order.id)
+    await shop.saleor.cancel_fulfillment(current, current.fulfillments[0])
+    await shop.drain()
+    assert shop.orders()[number].fulfillment_status == ""
+    await shop.saleor.fulfill_order(current, "T-2")
+    await shop.drain()
+    assert shop.orders()[number].fulfillment_status == "shipped"
+    shipped = [(n, e) for n, e in _sent(shop) if e == "shipping_confirmation"]
+    assert shipped == [(number, "shipping_confirmation")] * 2
