@@ -32,12 +32,10 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.models import ProductTypeName
 from addon.ecommerce.reprice import push_listed_products
 from addon.ecommerce.tax_settings import TaxClassRef
-from addon.saleor.paging import Pager
+from addon.saleor.paging import read_all
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
-
-PAGE = 100  # Saleor's largest `first`
 
 
 class _ProductType(BaseModel):
@@ -95,17 +93,14 @@ async def note_type_names(services: Services, contexts: list[Context]) -> int:
 
 
 async def _read_types(services: Services, context: Context) -> list[_ProductType]:
-    types: list[_ProductType] = []
-    async for page in Pager(
+    return await read_all(
         services.saleor,
         context.api_url,
         context.token,
         "ecommerce_product_type_names",
         "productTypes",
-        {"first": PAGE},
-    ):
-        types += [_ProductType.model_validate(node) for node in page.nodes]
-    return types
+        _ProductType,
+    )
 
 
 async def _record(services: Services, installation_id: int, types: list[_ProductType]) -> None:

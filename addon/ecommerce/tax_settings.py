@@ -35,12 +35,10 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.reprice import queue_reprice_now
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.saleor.client import SaleorQueryError
-from addon.saleor.paging import Pager
+from addon.saleor.paging import read_all
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
-
-PAGE = 100  # Saleor's largest `first`
 
 
 class _Model(BaseModel):
@@ -152,17 +150,14 @@ async def note_tax_settings(services: Services, contexts: list[Context]) -> int:
 
 
 async def _read_configurations(services: Services, context: Context) -> list[_TaxConfiguration]:
-    configurations: list[_TaxConfiguration] = []
-    async for page in Pager(
+    return await read_all(
         services.saleor,
         context.api_url,
         context.token,
         "ecommerce_tax_configurations",
         "taxConfigurations",
-        {"first": PAGE},
-    ):
-        configurations += [_TaxConfiguration.model_validate(node) for node in page.nodes]
-    return configurations
+        _TaxConfiguration,
+    )
 
 
 __all__ = ["TaxClassRef", "channel_digest", "note_tax_settings"]

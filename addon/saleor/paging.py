@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from addon.saleor.client import SaleorClient, SaleorError
 
 PAGINATION_LIMIT = 100  # Saleor's GRAPHQL_PAGINATION_LIMIT: the largest `first`
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _PageInfo(BaseModel):
@@ -153,3 +155,20 @@ def _check_forward(variables: Mapping[str, Any]) -> None:
 
 
 __all__ = ["PAGINATION_LIMIT", "Page", "Pager", "read_page"]
+
+
+async def read_all(
+    saleor: SaleorClient,
+    api_url: str,
+    token: SecretStr,
+    document: str,
+    field: str,
+    model: type[_M],
+    variables: Mapping[str, Any] | None = None,
+) -> list[_M]:
+    """Every node of a small connection (settings, types: a few pages at most), each as
+    `model`, read `PAGINATION_LIMIT` a page unless `variables` say otherwise."""
+    pager = Pager(
+        saleor, api_url, token, document, field, {"first": PAGINATION_LIMIT, **(variables or {})}
+    )
+    return [model.model_validate(node) async for page in pager for node in page.nodes]

@@ -31,6 +31,13 @@ async def _next_day(shop: Shop, clock: ManualClock) -> None:
     await shop.drain()
 
 
+async def _reprices_after_a_day(shop: Shop, clock: ManualClock) -> int:
+    """The re-prices once what was made is sent and a day's sweep has read the settings."""
+    await shop.drain()
+    await _next_day(shop, clock)
+    return await _reprices(shop)
+
+
 async def _reprices(shop: Shop) -> int:
     """The channel's re-prices queued so far (done or not)."""
     async with shop.services.db.session() as session:
@@ -87,9 +94,7 @@ async def test_a_change_of_another_country_s_rate_re_prices_nothing(
 ) -> None:
     store = shop.saleor.store
     kale = await shop.product("Kale", "2.00")
-    await shop.drain()
-    await _next_day(shop, clock)
-    reprices = await _reprices(shop)
+    reprices = await _reprices_after_a_day(shop, clock)
 
     store.set_flat_rate("DE", Decimal("19"))
     await _next_day(shop, clock)
@@ -104,9 +109,7 @@ async def test_rates_under_a_tax_app_re_price_nothing(shop: Shop, clock: ManualC
     store = shop.saleor.store
     store.tax_configuration(CHANNEL).tax_calculation_strategy = TaxCalculationStrategy.TAX_APP
     await shop.product("Kale", "2.00")
-    await shop.drain()
-    await _next_day(shop, clock)
-    reprices = await _reprices(shop)
+    reprices = await _reprices_after_a_day(shop, clock)
 
     store.set_flat_rate("US", Decimal("19"))
     await _next_day(shop, clock)
