@@ -130,4 +130,11 @@ def register(registry: HandlerRegistry) -> None:
     registry.register(RECHECK_JOB, handle_recheck, payload=PriceRecheck, batch=handle_rechecks)
 
 
-__all__ = ["PRICE_EVENTS", "RECHECK_JOB", "PriceRecheck", "queue_rechecks", "register"]
+__all__ = [
+    "PRICE_EVENTS",
+    "RECHECK_JOB",
+    "PriceRecheck",
+    "pushing_channels_and_version",
+    "queue_rechecks",
+    "register",
+]
