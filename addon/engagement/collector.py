@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.repository import AudienceRepository
@@ -110,6 +110,32 @@ def _next_scan_from(
     return written_until if written_from <= start < written_until else start
 
 
+async def _closing_passes(
+    session: AsyncSession, installation_id: int, horizon: datetime, interval: timedelta
+) -> dict[int, tuple[str, datetime]]:
+    """Campaigns whose interval ended since their last pass (row id → campaign id, send time):
+    one last pass counts their activity up to the interval's end, or an open between the last
+    pass and that end would never count. One never read (sent before the app collected) has
+    none: its activity was never collected."""
+    rows = await session.execute(
+        select(
+            EngagementCampaign.id,
+            EngagementCampaign.campaign_id,
+            EngagementCampaign.sent_at,
+            EngagementCampaign.activity_until,
+        ).where(
+            EngagementCampaign.installation_id == installation_id,
+            EngagementCampaign.sent_at <= horizon,
+            EngagementCampaign.activity_until.is_not(None),
+        )
+    )
+    return {
+        row_id: (campaign_id, sent)
+        for row_id, campaign_id, sent, until in rows
+        if until is not None and until < sent + interval
+    }
+
+
 class Collector:
     def __init__(self, services: Services, installation_id: int) -> None:
         self.services = services
@@ -136,7 +162,9 @@ class Collector:
             # data was dropped meanwhile (`_account_changed`).
             stamps = await account_stamps(session, self.installation_id)
             settings.last_error = None
-            horizon = now - timedelta(days=settings.activity_interval_days)
+            interval = timedelta(days=settings.activity_interval_days)
+            horizon = now - interval
+            closing = await _closing_passes(session, self.installation_id, horizon, interval)
             cursors = dict(settings.list_cursors or {})
             scanned_at = settings.customers_scanned_at
             written = settings.customers_written_from, settings.customers_written_until
@@ -158,17 +186,31 @@ class Collector:
         async with mailchimp_for(self.services, self.installation_id) as client:
             reads = CampaignReads(client)
             listed: set[str] = set()
+            # Back to the oldest campaign owed its closing pass: one not listed was deleted.
+            listed_from = min([horizon, *(sent for _, sent in closing.values())])
             for list_id, name in audiences:
-                async for campaign in reads.campaigns(list_id, since_send_time=horizon):
+                async for campaign in reads.campaigns(list_id, since_send_time=listed_from):
                     listed.add(campaign.id)
                     async with self.services.db.transaction() as session:
                         await store.upsert_campaign(session, self.installation_id, campaign, name)
+            gone = {i: c for i, c in closing.items() if c[0] not in listed}
+            if gone:  # deleted in Mailchimp: nothing more to read of them
+                async with self.services.db.transaction() as session:
+                    for row_id, (_, sent_on) in gone.items():
+                        await session.execute(
+                            update(EngagementCampaign)
+                            .where(EngagementCampaign.id == row_id)
+                            .values(activity_until=sent_on + interval)
+                        )
             async with self.services.db.session() as session:
                 campaigns = list(
                     await session.scalars(
                         EngagementCampaign.of_installation(self.installation_id)
                         .where(
-                            EngagementCampaign.sent_at > horizon,
+                            or_(
+                                EngagementCampaign.sent_at > horizon,
+                                EngagementCampaign.id.in_(closing),
+                            ),
                             EngagementCampaign.list_id.in_([a for a, _ in audiences]),
                             # One deleted in Mailchimp (no longer listed) has no activity to
                             # read (404): what was counted of it stays.
@@ -198,7 +240,8 @@ class Collector:
                     group.create_task(self._members(reads, list_id, cursors, now))
                 group.create_task(self._customers(api_url, token, scan, joined))
                 for c in campaigns:
-                    group.create_task(passes.read(reads, c.id, now))
+                    # Counted up to the end of its interval, at most.
+                    group.create_task(passes.read(reads, c.id, min(now, c.sent_at + interval)))
         async with self.services.db.transaction() as session:
             if await self._account_changed(session, stamps):
                 # Another account connected, or the account's data forgotten, while this run

@@ -19,6 +19,7 @@ from addon.erasure.schemas import EraseRequest, ErasureSource
 from addon.errors import Unprocessable
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
+from sandboxes.mailchimp.campaign_state import remove_campaign
 from sandboxes.mailchimp.campaigns import set_member_rating
 from sandboxes.saleor.sandbox_api import MUTATION_COUNT_LIMIT
 from tests.engagement.conftest import ALICE, BOB, GUEST, Engagement
@@ -219,26 +220,78 @@ def test_the_next_scan_starts_a_margin_before_this_one_but_not_inside_the_last_w
 
 
 async def test_a_campaign_older_than_the_interval_stops_being_collected(e: Engagement) -> None:
+    """Past its interval, a campaign gets one closing pass, which counts its activity up to the
+    interval's end (an open in the hours between the last pass and that end would otherwise
+    never count), none after it; then it is read no more."""
     await e.update_settings(activity_interval_days=3, schedule_minutes=60)
     old = e.send("Old", e.at(days=-2))
     e.activity(old, (ALICE, "open", e.at(hours=-1)))
     await e.collect()
 
     e.clock.advance(2 * 86_400)  # now 4 days after the send
-    e.activity(old, (ALICE, "open", e.at(hours=-1)))
+    e.activity(
+        old,
+        (BOB, "open", e.at(days=-1, hours=-1)),  # the interval's last hour
+        (ALICE, "open", e.at(hours=-1)),  # after its end
+    )
     reads = len(e.activity_reads())
     await e.collect()
 
-    assert e.activity_reads()[reads:] == []
+    assert len(e.activity_reads()[reads:]) == 1
+    assert await _opens(e, ALICE) == 1
+    assert await _opens(e, BOB) == 1
     async with e.services.db.session() as session:
         [row] = await repository.campaign_rows(
             session, e.installation_id, sent_from=None, sent_to=None
         )
-        alice = await repository.customer_engagement(
-            session, e.installation_id, e.customers[ALICE].global_id
-        )
     assert not row.collecting
-    assert alice is not None and alice.opens == 1
+
+    e.clock.advance(3600)
+    e.activity(old, (BOB, "click", e.at(minutes=-5)))
+    reads = len(e.activity_reads())
+    await e.collect()
+    assert e.activity_reads()[reads:] == []
+    assert await _opens(e, BOB) == 1
+
+
+async def test_a_campaign_deleted_before_its_closing_pass_is_left_as_counted(
+    e: Engagement,
+) -> None:
+    await e.update_settings(activity_interval_days=3, schedule_minutes=60)
+    old = e.send("Old", e.at(days=-2))
+    e.activity(old, (ALICE, "open", e.at(hours=-1)))
+    await e.collect()
+    remove_campaign(e.shop.mailchimp, e.shop.account, old)
+
+    e.clock.advance(2 * 86_400)
+    reads = len(e.activity_reads())
+    await e.collect()
+    # That collection listed the campaigns back to its send, found it gone and left it: the
+    # next lists those of the interval only.
+    assert _listed_since(e)[-1] == e.at(days=-4).replace(microsecond=0)
+    e.clock.advance(3600)
+    await e.collect()
+
+    assert _listed_since(e)[-1] == e.at(days=-3).replace(microsecond=0)
+    assert e.activity_reads()[reads:] == []
+    assert await _opens(e, ALICE) == 1
+
+
+def _listed_since(e: Engagement) -> list[datetime]:
+    """The `since_send_time` of each listing of campaigns, to the second."""
+    return [
+        datetime.fromisoformat(r.url.params["since_send_time"])
+        for r in e.outbound.requests
+        if r.url.path.endswith("/campaigns")
+    ]
+
+
+async def _opens(e: Engagement, email: str) -> int:
+    async with e.services.db.session() as session:
+        found = await repository.customer_engagement(
+            session, e.installation_id, e.customers[email].global_id
+        )
+    return found.opens if found is not None else 0
 
 
 async def test_erasure_removes_the_customers_engagement(e: Engagement) -> None:
