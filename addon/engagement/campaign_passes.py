@@ -97,8 +97,11 @@ class CampaignPasses:
         await self.pages.put(None)
         await writer
 
-    async def read(self, reads: CampaignReads, row_id: int, now: datetime) -> None:
-        """One campaign's activity since the last pass, then its report and attributed orders."""
+    async def read(
+        self, reads: CampaignReads, row_id: int, now: datetime, *, closing: bool = False
+    ) -> None:
+        """One campaign's activity since the last pass, then its report and attributed orders;
+        `closing`: its last pass, counting up to `now`, its interval's end."""
         async with self.gate:
             try:
                 await self._pass(reads, row_id, now)
@@ -107,8 +110,15 @@ class CampaignPasses:
                 # the next run no longer lists it. The pass keeps its window and position: a
                 # campaign listed again (a 404 of a moment) resumes there, counting no page
                 # twice (a pass started afresh would count its recipients as received again).
+                # A closing pass is not tried again: the campaign is left as counted.
                 logger.warning("Campaign row %s is gone from Mailchimp: not read", row_id)
                 async with self.writes, self.services.db.transaction() as session:
+                    if closing:
+                        await session.execute(
+                            update(EngagementCampaign)
+                            .where(EngagementCampaign.id == row_id)
+                            .values(activity_until=now, pass_until=None, pass_offset=0)
+                        )
                     await self._one_done(session)
 
     async def _pass(self, reads: CampaignReads, row_id: int, now: datetime) -> None:

@@ -47,7 +47,7 @@ from addon.engagement.metadata import write_changed
 from addon.engagement.models import ENGAGEMENT_DATA, EngagementCampaign, RunState
 from addon.engagement.saleor_models import CustomersAnswer, parse
 from addon.installations.repository import InstallationRepository
-from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads
+from addon.mailchimp.campaigns import MAX_PAGE, Campaign, CampaignReads
 from addon.saleor.paging import Pager
 from addon.services import Services
 from addon.subscriptions.statuses_seen import enqueue_statuses_seen, seen_statuses
@@ -56,6 +56,8 @@ from addon.tasks import side_by_side
 logger = logging.getLogger(__name__)
 
 FULL_MEMBER_READ = timedelta(hours=24)
+# How long after a campaign's interval ended its closing pass is still owed (`_closing_passes`).
+CLOSING_GRACE = timedelta(days=7)
 MEMBER_PAGE = MAX_PAGE  # Mailchimp's largest `count`
 CUSTOMER_PAGE = 100  # Saleor's largest `first`
 READERS_PER_SLOT = 2
@@ -110,13 +112,27 @@ def _next_scan_from(
     return written_until if written_from <= start < written_until else start
 
 
+def _sent_after(campaign: Campaign, horizon: datetime) -> bool:
+    """Whether a listed campaign was sent inside the interval (one without a send time, as
+    listed among the sent, counts as such)."""
+    return campaign.send_time is None or campaign.send_time > horizon
+
+
 async def _closing_passes(
-    session: AsyncSession, installation_id: int, horizon: datetime, interval: timedelta
+    session: AsyncSession,
+    installation_id: int,
+    list_ids: list[str],
+    now: datetime,
+    interval: timedelta,
 ) -> dict[int, tuple[str, datetime]]:
-    """Campaigns whose interval ended since their last pass (row id → campaign id, send time):
-    one last pass counts their activity up to the interval's end, or an open between the last
-    pass and that end would never count. One never read (sent before the app collected) has
-    none: its activity was never collected."""
+    """Campaigns of these audiences whose interval ended since their last pass (row id →
+    campaign id, send time): one last pass counts their activity up to the interval's end, or
+    an open between the last pass and that end would never count. Only intervals that ended
+    within `CLOSING_GRACE`: one owed longer (a collection failing for weeks) is left as
+    counted, so no campaign is tried for ever and the listing (back to the oldest owed) stays
+    short. One never read (sent before the app collected) has none: its activity was never
+    collected."""
+    horizon = now - interval
     rows = await session.execute(
         select(
             EngagementCampaign.id,
@@ -125,7 +141,9 @@ async def _closing_passes(
             EngagementCampaign.activity_until,
         ).where(
             EngagementCampaign.installation_id == installation_id,
+            EngagementCampaign.list_id.in_(list_ids),
             EngagementCampaign.sent_at <= horizon,
+            EngagementCampaign.sent_at > horizon - CLOSING_GRACE,
             EngagementCampaign.activity_until.is_not(None),
         )
     )
@@ -164,7 +182,6 @@ class Collector:
             settings.last_error = None
             interval = timedelta(days=settings.activity_interval_days)
             horizon = now - interval
-            closing = await _closing_passes(session, self.installation_id, horizon, interval)
             cursors = dict(settings.list_cursors or {})
             scanned_at = settings.customers_scanned_at
             written = settings.customers_written_from, settings.customers_written_until
@@ -174,6 +191,9 @@ class Collector:
                 (a.list_id, a.name)
                 for a in await AudienceRepository(session).active_audiences(self.installation_id)
             ]
+            closing = await _closing_passes(
+                session, self.installation_id, [a for a, _ in audiences], now, interval
+            )
             installation = await InstallationRepository(session).get(self.installation_id)
             if installation is None:
                 return self.figures
@@ -186,10 +206,17 @@ class Collector:
         async with mailchimp_for(self.services, self.installation_id) as client:
             reads = CampaignReads(client)
             listed: set[str] = set()
-            # Back to the oldest campaign owed its closing pass: one not listed was deleted.
+            # Back to the oldest campaign owed its closing pass (Mailchimp lists those sent
+            # after `since_send_time`, to the second): one not listed was deleted. Of the older
+            # campaigns, only those are kept; the rest were never collected.
+            owed = {campaign_id for campaign_id, _ in closing.values()}
             listed_from = min([horizon, *(sent for _, sent in closing.values())])
             for list_id, name in audiences:
-                async for campaign in reads.campaigns(list_id, since_send_time=listed_from):
+                async for campaign in reads.campaigns(
+                    list_id, since_send_time=listed_from - timedelta(seconds=1)
+                ):
+                    if campaign.id not in owed and not _sent_after(campaign, horizon):
+                        continue
                     listed.add(campaign.id)
                     async with self.services.db.transaction() as session:
                         await store.upsert_campaign(session, self.installation_id, campaign, name)
@@ -240,8 +267,9 @@ class Collector:
                     group.create_task(self._members(reads, list_id, cursors, now))
                 group.create_task(self._customers(api_url, token, scan, joined))
                 for c in campaigns:
-                    # Counted up to the end of its interval, at most.
-                    group.create_task(passes.read(reads, c.id, min(now, c.sent_at + interval)))
+                    # Counted up to the end of its interval, at most (`closing`: past it).
+                    until = min(now, c.sent_at + interval)
+                    group.create_task(passes.read(reads, c.id, until, closing=until < now))
         async with self.services.db.transaction() as session:
             if await self._account_changed(session, stamps):
                 # Another account connected, or the account's data forgotten, while this run

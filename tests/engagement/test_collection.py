@@ -11,7 +11,12 @@ from sqlalchemy import func, select
 
 from addon.audiences.service import enqueue_import
 from addon.engagement import repository
-from addon.engagement.collector import SCAN_OVERLAP, _next_scan_from, _scan_ranges
+from addon.engagement.collector import (
+    CLOSING_GRACE,
+    SCAN_OVERLAP,
+    _next_scan_from,
+    _scan_ranges,
+)
 from addon.engagement.metadata import SUMMARY_KEY, TAGS_PREFIX
 from addon.engagement.models import EngagementMember, EngagementOrder, EngagementSettings
 from addon.erasure.jobs import enqueue_erasure
@@ -22,7 +27,7 @@ from addon.jobs.worker import Worker
 from sandboxes.mailchimp.campaign_state import remove_campaign
 from sandboxes.mailchimp.campaigns import set_member_rating
 from sandboxes.saleor.sandbox_api import MUTATION_COUNT_LIMIT
-from tests.engagement.conftest import ALICE, BOB, GUEST, Engagement
+from tests.engagement.conftest import ALICE, BOB, GUEST, Engagement, FailingNth
 
 CAROL = "carol@grocer.example"
 
@@ -224,7 +229,9 @@ async def test_a_campaign_older_than_the_interval_stops_being_collected(e: Engag
     interval's end (an open in the hours between the last pass and that end would otherwise
     never count), none after it; then it is read no more."""
     await e.update_settings(activity_interval_days=3, schedule_minutes=60)
-    old = e.send("Old", e.at(days=-2))
+    # On a whole second, as Mailchimp's send times are, so listing "since" it would miss it.
+    sent = e.at(days=-2).replace(microsecond=0)
+    old = e.send("Old", sent)
     e.activity(old, (ALICE, "open", e.at(hours=-1)))
     await e.collect()
 
@@ -234,9 +241,12 @@ async def test_a_campaign_older_than_the_interval_stops_being_collected(e: Engag
         (BOB, "open", e.at(days=-1, hours=-1)),  # the interval's last hour
         (ALICE, "open", e.at(hours=-1)),  # after its end
     )
+    # Sent inside the look-back but before the interval: never collected, nor kept now.
+    e.send("Older", sent + timedelta(hours=1))
     reads = len(e.activity_reads())
     await e.collect()
 
+    assert _listed_since(e)[-1] == sent - timedelta(seconds=1)
     assert len(e.activity_reads()[reads:]) == 1
     assert await _opens(e, ALICE) == 1
     assert await _opens(e, BOB) == 1
@@ -258,7 +268,8 @@ async def test_a_campaign_deleted_before_its_closing_pass_is_left_as_counted(
     e: Engagement,
 ) -> None:
     await e.update_settings(activity_interval_days=3, schedule_minutes=60)
-    old = e.send("Old", e.at(days=-2))
+    sent = e.at(days=-2).replace(microsecond=0)
+    old = e.send("Old", sent)
     e.activity(old, (ALICE, "open", e.at(hours=-1)))
     await e.collect()
     remove_campaign(e.shop.mailchimp, e.shop.account, old)
@@ -268,17 +279,55 @@ async def test_a_campaign_deleted_before_its_closing_pass_is_left_as_counted(
     await e.collect()
     # That collection listed the campaigns back to its send, found it gone and left it: the
     # next lists those of the interval only.
-    assert _listed_since(e)[-1] == e.at(days=-4).replace(microsecond=0)
+    assert _listed_since(e)[-1] == sent - timedelta(seconds=1)
     e.clock.advance(3600)
     await e.collect()
 
-    assert _listed_since(e)[-1] == e.at(days=-3).replace(microsecond=0)
+    assert _listed_since(e)[-1] == _second(e.at(days=-3)) - timedelta(seconds=1)
     assert e.activity_reads()[reads:] == []
     assert await _opens(e, ALICE) == 1
 
 
+async def test_a_closing_pass_owed_for_longer_than_its_grace_is_dropped(e: Engagement) -> None:
+    """Collections that failed (or did not run) for more than `CLOSING_GRACE` after the
+    interval ended: the campaign is left as counted, not listed nor read."""
+    await e.update_settings(activity_interval_days=3, schedule_minutes=60)
+    old = e.send("Old", e.at(days=-2))
+    e.activity(old, (ALICE, "open", e.at(hours=-1)))
+    await e.collect()
+
+    e.clock.advance(2 * 86_400 + CLOSING_GRACE.total_seconds())
+    e.activity(old, (BOB, "open", e.at(days=-8)))
+    reads = len(e.activity_reads())
+    await e.collect()
+
+    assert _listed_since(e)[-1] == _second(e.at(days=-3)) - timedelta(seconds=1)
+    assert e.activity_reads()[reads:] == []
+    assert await _opens(e, BOB) == 0
+
+
+async def test_a_closing_pass_mailchimp_answers_404_is_not_tried_again(e: Engagement) -> None:
+    await e.update_settings(activity_interval_days=3, schedule_minutes=60)
+    old = e.send("Old", e.at(days=-2))
+    await e.collect()
+    e.clock.advance(2 * 86_400)
+    # Listed by the run, gone when its activity is read.
+    marker = f"/reports/{old}/email-activity".encode()
+    e.outbound.inner = FailingNth(e.outbound.inner, marker, 1, 404)
+    reads = len(e.activity_reads())
+    await e.collect()
+    e.clock.advance(3600)
+    await e.collect()
+
+    assert len(e.activity_reads()[reads:]) == 1
+
+
+def _second(at: datetime) -> datetime:
+    return at.replace(microsecond=0)
+
+
 def _listed_since(e: Engagement) -> list[datetime]:
-    """The `since_send_time` of each listing of campaigns, to the second."""
+    """The `since_send_time` of each listing of campaigns (sent to the second)."""
     return [
         datetime.fromisoformat(r.url.params["since_send_time"])
         for r in e.outbound.requests
