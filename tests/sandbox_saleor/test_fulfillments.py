@@ -13,7 +13,7 @@ import pytest
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.fulfillments import FulfillmentCancelRefused
 from sandboxes.saleor.models import ProductAttribute
-from sandboxes.saleor.order_models import FulfillmentStatus, Order, OrderStatus
+from sandboxes.saleor.order_models import FulfillmentStatus, Order, OrderEventType, OrderStatus
 from sandboxes.saleor.store_catalog import VariantSpec
 
 from .conftest import APP_HOST, FakeApp, default_manifest
@@ -221,6 +221,8 @@ async def test_cancelling_a_shipment_unfulfils_its_lines_once(sandbox: SaleorSan
     before = current.updated_at
     await sandbox.cancel_fulfillment(current, second)
     assert second.status is FulfillmentStatus.CANCELED and second.lines == {line.id: 2}
+    # `events.fulfillment_canceled_event`: the order's history says when.
+    assert current.events[-1].type is OrderEventType.FULFILLMENT_CANCELED
     assert line.quantity_fulfilled == 1
     assert current.status is OrderStatus.PARTIALLY_FULFILLED and current.updated_at > before
     await sandbox.cancel_fulfillment(current, first)

@@ -189,3 +189,22 @@ async def test_cancelling_a_shipment_restocks_and_allocates_it_again_silently(
     assert _names(sent) == ["FULFILLMENT_CANCELED", "ORDER_UPDATED"]
     assert (mug.quantity, mug.quantity_allocated) == (2, 2)
     assert [line.quantity_allocated for line in current.lines] == [2]
+
+
+async def test_returning_lines_never_shipped_gives_their_allocation_back(
+    sandbox: SaleorSandbox, sent: list[tuple[str, Any]]
+) -> None:
+    """`orderFulfillmentReturnProducts` of unfulfilled lines: `_move_order_lines_to_target_
+    fulfillment` deallocates what they held (`deallocate_stock`: BACK_IN_STOCK for a row that
+    had nothing to sell), before ORDER_UPDATED; cancelling that return allocates it again
+    (`restock_fulfillment_lines`), once."""
+    mug = stocked_variant(sandbox, "MUG", 2)
+    order = await _order(sandbox, (mug, 2))
+    [line] = order.lines
+    sent.clear()
+    await sandbox.return_products(order, unfulfilled={line.id: 2})
+    assert _names(sent) == ["PRODUCT_VARIANT_BACK_IN_STOCK", "ORDER_UPDATED"]
+    current = sandbox.store.get_order(order.id)
+    assert (mug.quantity, mug.quantity_allocated, line.quantity_allocated) == (2, 0, 0)
+    await sandbox.cancel_fulfillment(current, current.fulfillments[-1])
+    assert (mug.quantity, mug.quantity_allocated, line.quantity_allocated) == (4, 2, 2)

@@ -205,6 +205,7 @@ class OrderEventType(StrEnum):
     CANCELED = "CANCELED"
     EXPIRED = "EXPIRED"
     NOTE_ADDED = "NOTE_ADDED"
+    FULFILLMENT_CANCELED = "FULFILLMENT_CANCELED"
 
 
 class OrderEvent(Node):

@@ -12,9 +12,9 @@ from .fulfillments import (
     set_tracking_number,
 )
 from .models import utcnow
-from .order_models import Fulfillment, Order, OrderStatus
+from .order_models import Fulfillment, Order, OrderEventType, OrderStatus
 from .sandbox_order_edits import SandboxOrderEdits
-from .stock_moves import restock, ship
+from .stock_moves import deallocate, restock, ship
 
 
 class SandboxFulfillments(SandboxOrderEdits):
@@ -56,10 +56,19 @@ class SandboxFulfillments(SandboxOrderEdits):
         unfulfilled: dict[int, int] | None = None,
         fulfilled: dict[int, int] | None = None,
     ) -> Order:
-        """``orderFulfillmentReturnProducts`` (`fulfillments.return_lines`): ORDER_UPDATED alone
+        """``orderFulfillmentReturnProducts`` (`fulfillments.return_lines`): the allocations of
+        the lines never shipped it takes given back, with their BACK_IN_STOCK
+        (`_move_order_lines_to_target_fulfillment` → `deallocate_stock`), then ORDER_UPDATED
         (`create_fulfillments_for_returned_products`)."""
         current = self.store.get_order(order.id)
+        never_shipped = {
+            line.id: min(line.quantity - line.quantity_fulfilled, (unfulfilled or {})[line.id])
+            for line in current.lines
+            if line.id in (unfulfilled or {})
+        }
         return_lines(self.store.next_id, current, unfulfilled, fulfilled)
+        # What they held of lines never shipped is given back (`deallocate_stock`).
+        await self._stock_events(back=deallocate(current, never_shipped, self.store.variants.get))
         return await self._emit_all(["ORDER_UPDATED"], current)
 
     async def update_tracking_number(
@@ -77,12 +86,15 @@ class SandboxFulfillments(SandboxOrderEdits):
         warehouse (Saleor asks a warehouse of every shipment not awaiting approval, and the
         sandbox makes none that await it): the shipment CANCELED, its units back on the rows
         and allocated to their lines again (`stock_moves.restock`), the order's status worked
-        out again (`fulfillments.cancel_lines`), then FULFILLMENT_CANCELED and ORDER_UPDATED
+        out again (`fulfillments.cancel_lines`), its FULFILLMENT_CANCELED order event recorded,
+        then FULFILLMENT_CANCELED and ORDER_UPDATED
         (saleor/order/actions.py `cancel_fulfillment`; saleor/graphql/order/mutations/
         fulfillment_cancel.py). Refused (`FulfillmentCancelRefused`, nothing changed or sent):
         a shipment already cancelled."""
         current = self.store.get_order(order.id)
         cancelled = cancel_lines(current, fulfillment.id)
+        # `events.fulfillment_canceled_event`, first in `cancel_fulfillment`.
+        self.store.record_order_event(current, OrderEventType.FULFILLMENT_CANCELED)
         restock(current, cancelled.lines, self.store.variants.get)
         await self.emit("FULFILLMENT_CANCELED", FulfillmentEvent(cancelled, current))
         return await self._emit_all(["ORDER_UPDATED"], current)

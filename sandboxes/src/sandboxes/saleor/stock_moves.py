@@ -104,18 +104,7 @@ def ship(
     """Take `shipped` (order line pk → quantity) off the order's allocations and rows; the
     BACK_IN_STOCK events of the deallocation, then the OUT_OF_STOCK events of the decrease."""
     lines = [line for line in order.lines if shipped.get(line.id)]
-    released: list[ProductVariant] = []
-    back = 0
-    for line in lines:  # `deallocate_stock`
-        variant = variant_of(line.variant_id or 0)
-        given = min(shipped[line.id], line.quantity_allocated)
-        if variant is None or given <= 0:
-            continue
-        before = _available(variant)
-        line.quantity_allocated -= given
-        variant.quantity_allocated -= given
-        released.append(variant)
-        back += before <= 0 < _available(variant)
+    back = deallocate(order, shipped, variant_of)
     rows: dict[int, ProductVariant] = {}
     for line in lines:  # `decrease_stock`, tracked lines with a row only
         variant = variant_of(line.variant_id or 0)
@@ -124,7 +113,29 @@ def ship(
             rows[variant.id] = variant
     by_pk = [rows[pk] for pk in sorted(rows)]
     out = sum(1 for variant in by_pk if _available(variant) <= 0)
-    return _as_sent(released, back), _as_sent(by_pk, out)
+    return back, _as_sent(by_pk, out)
+
+
+def deallocate(
+    order: Order, given: dict[int, int], variant_of: VariantLookup
+) -> list[ProductVariant]:
+    """`deallocate_stock` of `given` (order line pk → quantity): what the lines hold of it
+    given back; BACK_IN_STOCK for every row that had nothing to sell and now has some. A
+    shipment's first step (`ship`), and a return's of lines never shipped
+    (saleor/order/actions.py `_move_order_lines_to_target_fulfillment`)."""
+    released: list[ProductVariant] = []
+    back = 0
+    for line in order.lines:
+        variant = variant_of(line.variant_id or 0)
+        taken = min(given.get(line.id, 0), line.quantity_allocated)
+        if variant is None or taken <= 0:
+            continue
+        before = _available(variant)
+        line.quantity_allocated -= taken
+        variant.quantity_allocated -= taken
+        released.append(variant)
+        back += before <= 0 < _available(variant)
+    return _as_sent(released, back)
 
 
 def increase(
