@@ -110,7 +110,7 @@ def _app_side(
         )
     if not checkout_url_template:
         # The spec's cart `checkout_url`: "This parameter is required for Abandoned Cart
-        # automations." Without the setting carts are sent without it (`sale_payloads`).
+        # automations." Without the setting carts are sent without it (`cart_payloads`).
         return HealthProblem(
             state=HealthState.NO_CHECKOUT_URL,
             message="Carts are sent without a link back to the checkout, and Mailchimp's "

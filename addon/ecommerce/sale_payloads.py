@@ -87,21 +87,27 @@ def fulfillment_status(order: SaleorOrder) -> str | None:
     cannot tell whether anything was shipped. Sent `shipped`, an order nothing was shipped of
     got a Shipping Confirmation.
 
-    A cancelled shipment (`fulfillmentCancel`: the order UNFULFILLED again, then ORDER_UPDATED,
-    saleor/order/actions.py `cancel_fulfillment`) takes "shipped" back: "" is sent, so Mailchimp
-    no longer holds the order as shipped, and the next shipment sets it to a shipped value
-    again, which is what sends a Shipping Confirmation."""
+    A cancelled shipment (`fulfillmentCancel`, then ORDER_UPDATED: saleor/order/actions.py
+    `cancel_fulfillment`) takes the shipped status back: "" is sent, so Mailchimp holds the
+    order as not shipped and the next shipment sets a shipped value again, which is what sends
+    a Shipping Confirmation. So is one that leaves part of the order shipped, until a shipment
+    made after it: sent `partially_shipped` where Mailchimp held `shipped`, the cancellation
+    itself would send one."""
     if order.status == "FULFILLED":
         return "shipped"
+    cancelled = order.shipment_cancelled
     if order.status == "PARTIALLY_FULFILLED":
-        return "partially_shipped"
+        shipped_since = cancelled is None or any(
+            f.status == "FULFILLED" and f.created > cancelled for f in order.fulfillments
+        )
+        return "partially_shipped" if shipped_since else ""
     if order.status in _UNSHIPPED and any(f.status == "CANCELED" for f in order.fulfillments):
         return ""
     return None
 
 
-# What an order is when none of its lines is fulfilled (an order is cancelled only once its
-# shipments are: `Order.can_cancel`, saleor/order/models.py).
+# What an order with nothing shipped is (an order is cancelled only once its shipments are
+# cancelled, returned or refunded: `Order.can_cancel`, saleor/order/models.py; "" then too).
 _UNSHIPPED = frozenset({"UNCONFIRMED", "UNFULFILLED", "CANCELED"})
 
 
@@ -318,6 +324,3 @@ def order_patch(order: TrackedOrderInput, *, lines: bool = False) -> TrackedOrde
     fields |= {name: empty for name, empty in EMPTIED.items() if fields.get(name) is None}
     patch = TrackedOrderPatch.model_validate(fields)
     return patch.model_copy(update={"lines": list(order.lines)}) if lines else patch
-
-
-# --- carts -----------------------------------------------------------------------------------

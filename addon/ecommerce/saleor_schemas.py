@@ -331,6 +331,13 @@ class SaleorOrder(_Saleor):
         `orderBulkCreate`, records none)."""
         return self._first(self.status) if self.status in ENDED_EVENTS else None
 
+    @property
+    def shipment_cancelled(self) -> datetime | None:
+        """When a shipment was last cancelled (`fulfillmentCancel` records FULFILLMENT_CANCELED:
+        saleor/order/actions.py `cancel_fulfillment`); None: never."""
+        dates = [e.date for e in self.events if e.type == "FULFILLMENT_CANCELED" and e.date]
+        return max(dates, default=None)
+
 
 class CartProduct(_Saleor):
     id: str

@@ -154,9 +154,6 @@ def _check_forward(variables: Mapping[str, Any]) -> None:
             raise ValueError(f"A Pager reads forward from its own `after`, not with `{name}`")
 
 
-__all__ = ["PAGINATION_LIMIT", "Page", "Pager", "read_page"]
-
-
 async def read_all(
     saleor: SaleorClient,
     api_url: str,
@@ -172,3 +169,6 @@ async def read_all(
         saleor, api_url, token, document, field, {"first": PAGINATION_LIMIT, **(variables or {})}
     )
     return [model.model_validate(node) async for page in pager for node in page.nodes]
+
+
+__all__ = ["PAGINATION_LIMIT", "Page", "Pager", "read_all", "read_page"]

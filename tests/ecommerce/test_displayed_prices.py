@@ -8,9 +8,9 @@ configuration overrides the channel's, saleor/tax/utils.py `get_display_gross_pr
 answers the one for the channel's default country as `ProductPricingInfo.displayGrossPrices`
 (saleor/graphql/product/types/products.py `Product.resolve_pricing`). A channel entering net
 prices with a flat VAT rate and displaying gross ones (the default) charges and shows the gross
-price, as Mailchimp's cart and order lines of it carry (`sale_payloads`); its products went at
-the net price, the tax below it. The sandbox's Saleor charges no tax (net and gross alike), so this
-is checked on the payload.
+price, as Mailchimp's cart and order lines of it carry (`cart_payloads`, `sale_payloads`); its
+products went at the net price, the tax below it. The sandbox's Saleor charges no tax (net and
+gross alike), so this is checked on the payload.
 """
 
 from __future__ import annotations
