@@ -179,3 +179,45 @@ async def test_a_checkout_paid_with_a_gift_card_becomes_an_order_net_of_it(
     assert read["total"]["gross"]["amount"] == 0.0  # the card paid it all
     assert read["subtotal"]["gross"]["amount"] == 24.6
     assert read["undiscountedTotal"]["gross"]["amount"] == 29.6
+
+
+SHIPPING = """query($id: ID!) { order(id: $id) {
+    shippingPrice { gross { amount } net { amount } } undiscountedShippingPrice { amount } } }"""
+
+
+async def test_the_undiscounted_shipping_price_is_the_base_as_entered(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient, fake_app: Any
+) -> None:
+    """`undiscountedShippingPrice` is `undiscounted_base_shipping_price` (saleor/graphql/order/
+    types.py `resolve_undiscounted_shipping_price`): the shipping method's price as entered,
+    before vouchers (saleor/checkout/complete_checkout.py `base_checkout_undiscounted_delivery_
+    price`), net where the channel enters prices without tax, whose tax comes on top
+    (`calculate_flat_rate_tax`)."""
+    store = sandbox.store
+    mug = store.create_product("Mug", [VariantSpec(sku="MUG", price=30)]).variants[0]
+    app = await sandbox.install_app(f"http://{APP_HOST}/api/manifest")
+    read: list[Any] = []
+    for entered_with_tax in (True, False):
+        store.tax_configuration(
+            store.default_channel().slug
+        ).prices_entered_with_tax = entered_with_tax
+        voucher = store.new_discount(Decimal("1"), in_prices=True, shipping_part=Decimal("1"))
+        order = store.create_order(
+            lines=[store.order_line_for(mug, 1)],
+            email="ann@example.com",
+            shipping_price=Decimal("9"),  # 10 as entered, 1 off by a shipping voucher
+            shipping_tax_rate=Decimal("0.25"),
+            discounts=[voucher],
+        )
+        body = await gql(client, SHIPPING, {"id": order.global_id}, token=app.auth_token)
+        read.append(body["data"]["order"])
+    assert read == [
+        {
+            "shippingPrice": {"gross": {"amount": 9.0}, "net": {"amount": 7.2}},
+            "undiscountedShippingPrice": {"amount": 10.0},
+        },
+        {
+            "shippingPrice": {"gross": {"amount": 11.25}, "net": {"amount": 9.0}},
+            "undiscountedShippingPrice": {"amount": 10.0},
+        },
+    ]

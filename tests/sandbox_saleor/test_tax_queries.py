@@ -255,3 +255,24 @@ async def test_a_product_types_tax_class_is_for_staff_and_apps(
         e["node"]["taxClass"] is None for e in anonymous["data"]["productTypes"]["edges"]
     )
     assert anonymous["errors"][0]["message"] == PERMISSION_MESSAGE
+
+
+CHANNEL_TAXES = """query($slug: String) {
+  channel(slug: $slug) { slug taxConfiguration { pricesEnteredWithTax } } }"""
+
+
+async def test_a_channels_tax_configuration_is_for_staff_and_apps(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient, app_token: str
+) -> None:
+    """saleor/graphql/channel/types.py: `Channel.taxConfiguration` is a PermissionsField of
+    AUTHENTICATED_STAFF_USER or AUTHENTICATED_APP."""
+    sandbox.store.add_channel("default")
+    sandbox.store.tax_configuration("default").prices_entered_with_tax = False
+    body = await gql(client, CHANNEL_TAXES, {"slug": "default"}, token=app_token)
+    assert body["data"]["channel"]["taxConfiguration"] == {"pricesEnteredWithTax": False}
+    ann = sandbox.store.create_customer("ann@example.com")
+    for token in (None, sandbox.mint_customer_token(ann)):
+        body = await gql(client, CHANNEL_TAXES, {"slug": "default"}, token=token)
+        [error] = body["errors"]
+        assert error["message"] == PERMISSION_MESSAGE
+        assert error["path"] == ["channel", "taxConfiguration"]

@@ -239,6 +239,10 @@ class Order(WithMetadata):
     currency: str
     shipping_price_net: Decimal = Decimal("0")
     shipping_price_gross: Decimal = Decimal("0")
+    # The shipping price as entered (net where the channel enters prices without tax), before
+    # vouchers and manual discounts: Saleor's `undiscounted_base_shipping_price`
+    # (`undiscountedShippingPrice`), set when the order is made (`create_order`).
+    undiscounted_base_shipping_price: Decimal = Decimal("0")
     shipping_method_name: str | None = None
     discounts: list[OrderDiscount] = Field(default_factory=list)
     voucher_code: str | None = None

@@ -143,15 +143,14 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
     ) -> Callable[..., Any]:
         return reads(lambda source: TaxedMoney.of(net(source), gross(source), source.currency))
 
-    def undiscounted_shipping(source: Order) -> Decimal:
-        # A shipping voucher or a manual discount lowered the shipping price (`shipping_part`);
-        # Saleor keeps the price before them (`undiscounted_base_shipping_price`).
+    def undiscounted_shipping_gross(source: Order) -> Decimal:
+        # A shipping voucher or a manual discount lowered the shipping price (`shipping_part`).
         return source.shipping_price_gross + sum(
             (d.shipping_part for d in source.discounts), Decimal(0)
         )
 
     def undiscounted_total(source: Order) -> TaxedMoney:
-        gross = source.undiscounted_subtotal_gross + undiscounted_shipping(source)
+        gross = source.undiscounted_subtotal_gross + undiscounted_shipping_gross(source)
         # Its tax is the subtotal's and the shipping's (the total's is lowered by gift cards).
         before_gift_cards = source.subtotal_gross + source.shipping_price_gross
         tax = before_gift_cards - (source.subtotal_net + source.shipping_price_net)
@@ -189,9 +188,10 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
         "subtotal": taxed(lambda o: o.subtotal_net, lambda o: o.subtotal_gross),
         "shippingPrice": taxed(lambda o: o.shipping_price_net, lambda o: o.shipping_price_gross),
         "undiscountedTotal": reads(undiscounted_total),
-        # saleor/graphql/order/types.py `resolve_undiscounted_shipping_price`.
+        # saleor/graphql/order/types.py `resolve_undiscounted_shipping_price`: the base price
+        # as entered (`undiscounted_base_shipping_price`), net where prices are entered net.
         "undiscountedShippingPrice": reads(
-            lambda source: Money.of(undiscounted_shipping(source), source.currency)
+            lambda source: Money.of(source.undiscounted_base_shipping_price, source.currency)
         ),
         "totalCharged": reads(lambda source: Money.of(source.total_charged, source.currency)),
         "discounts": lambda source, info: [(d, source.currency) for d in source.discounts],

@@ -106,6 +106,11 @@ class StoreBase:
         # turns it off: site/models.py `db_default=True`), see `metadata_schema.metadata_events`.
         self.legacy_update_webhook_emission = True
 
+    def prices_entered_with_tax(self, channel_id: int) -> bool:
+        """Whether the channel's prices are entered with tax (`StoreTaxes` answers its tax
+        configuration's; Saleor's default, true, without one)."""
+        return True
+
     def find_customer_by_email(self, email: str) -> Customer | None:
         email = email.strip().lower()
         pk = self._emails().get(email)

@@ -27,6 +27,7 @@ from .order_models import (
 from .payment_actions import IdSource, capture_legacy_payment, create_transaction
 from .store_base import CREATED_KEY, NotFound, OrderIndex
 from .store_catalog import StoreCatalog
+from .taxes import flat_rate_tax
 
 
 class StoreOrders(StoreCatalog):
@@ -99,6 +100,14 @@ class StoreOrders(StoreCatalog):
         **fields: Any,
     ) -> Order:
         chan = self.channel_by_slug(channel) if channel else self.default_channel()
+        # `shipping_price` as entered, after shipping vouchers (`discounts` in the prices with a
+        # `shipping_part`): taxed at `shipping_tax_rate` as the channel enters prices
+        # (saleor/tax/calculations/__init__.py `calculate_flat_rate_tax`).
+        net, gross = flat_rate_tax(
+            shipping_price, shipping_tax_rate * 100, self.prices_entered_with_tax(chan.id)
+        )
+        voucher_shipping = sum((d.shipping_part for d in discounts if d.in_prices), Decimal(0))
+        cent = Decimal("0.01")
         # The sandbox's own key is the number (unique in a Saleor, as the UUID Saleor keys it
         # by): an order is found in Mailchimp under it (the app's order ids), as in Saleor.
         number = next(self._order_numbers)
@@ -115,8 +124,9 @@ class StoreOrders(StoreCatalog):
             user_email=email or (user.email if user else None),
             lines=list(lines),
             currency=chan.currency_code,
-            shipping_price_gross=shipping_price,
-            shipping_price_net=(shipping_price / (1 + shipping_tax_rate)).quantize(Decimal("0.01")),
+            shipping_price_gross=gross.quantize(cent),
+            shipping_price_net=net.quantize(cent),
+            undiscounted_base_shipping_price=shipping_price + voucher_shipping,
             shipping_method_name=shipping_method_name,
             discounts=list(discounts),
             voucher_code=voucher_code,

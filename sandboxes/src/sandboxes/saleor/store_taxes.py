@@ -68,6 +68,10 @@ class StoreTaxes(StoreBase):
         self.tax_configurations[channel.id] = config
         return channel
 
+    def prices_entered_with_tax(self, channel_id: int) -> bool:
+        config = self.tax_configurations.get(channel_id)
+        return config.prices_entered_with_tax if config is not None else True
+
     def tax_configuration(self, channel: str) -> TaxConfiguration:
         """The tax configuration of the channel of slug `channel`, to read or change (e.g.
         `prices_entered_with_tax`, `display_gross_prices`, `tax_calculation_strategy`)."""

@@ -1,6 +1,7 @@
 """Resolvers of Saleor's tax settings (saleor/graphql/tax/schema.py and types.py):
-``taxConfigurations`` and ``taxCountryConfigurations``, for staff and apps only
-(AUTHENTICATED_STAFF_USER or AUTHENTICATED_APP, any app whatever its permissions)."""
+``taxConfigurations``, ``taxCountryConfigurations`` and ``Channel.taxConfiguration``, for staff
+and apps only (AUTHENTICATED_STAFF_USER or AUTHENTICATED_APP, any app whatever its
+permissions)."""
 
 from __future__ import annotations
 
@@ -66,8 +67,17 @@ def _class_rates(tax_class: Any, info: Info) -> list[TaxClassCountryRate]:
     return [r for r in rates if r.tax_class_id == tax_class.id]
 
 
+def _channel_tax_configuration(channel: Any, info: Info) -> Any:
+    """`Channel.taxConfiguration`: staff and apps only (saleor/graphql/channel/types.py, a
+    PermissionsField of AUTHENTICATED_STAFF_USER or AUTHENTICATED_APP)."""
+    context = api_context(info)
+    context.viewer.require(AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP)
+    return context.store.tax_configurations[channel.id]
+
+
 def tax_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
     return {
+        "Channel": {"taxConfiguration": _channel_tax_configuration},
         "Query": {
             "taxConfigurations": resolve_tax_configurations,
             "taxCountryConfigurations": resolve_tax_country_configurations,
