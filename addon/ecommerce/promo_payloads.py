@@ -214,11 +214,17 @@ def _for_shipping(order: SaleorOrder, order_level: bool, on_lines: bool) -> bool
     deleted (`Order.voucher` is SET_NULL, saleor/order/models.py; `voucherCode` stays), what the
     order shows: an order-level VOUCHER discount, no line with the code, and a shipping price
     below the undiscounted one (an ENTIRE_ORDER voucher leaves shipping alone; a manual discount,
-    which also takes its share of it, replaces such a voucher's discount). Gross against the
-    base price: prices entered net add tax on top, never taking the price below it."""
+    which also takes its share of it, replaces such a voucher's discount). The undiscounted
+    price is the base as entered (`undiscounted_base_shipping_price`), so it is compared with
+    the price as the channel enters prices: net where they are entered without tax, whose tax
+    comes on top (a 10 % voucher on 5.00 entered net, taxed 25 %, leaves 5.63 gross)."""
     if order.voucher is not None:
         return order.voucher.type == "SHIPPING"
     before = order.undiscounted_shipping_price
     if not order_level or on_lines or before is None:
         return False
-    return order.shipping_price.gross.amount < before.amount
+    entry = order.channel.tax_configuration
+    paid = order.shipping_price.gross.amount
+    if entry is not None and not entry.prices_entered_with_tax and order.shipping_price.tax:
+        paid -= order.shipping_price.tax.amount  # the net
+    return paid < before.amount

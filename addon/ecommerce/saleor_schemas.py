@@ -68,6 +68,15 @@ class ChannelRef(_Saleor):
     currency_code: str = Field("", alias="currencyCode")
 
 
+class PriceEntry(_Saleor):
+    prices_entered_with_tax: bool = Field(True, alias="pricesEnteredWithTax")
+
+
+class OrderChannel(ChannelRef):
+    # How its prices are entered (`Channel.taxConfiguration`, staff and apps).
+    tax_configuration: PriceEntry | None = Field(None, alias="taxConfiguration")
+
+
 class NamedRef(_Saleor):
     name: str = ""
 
@@ -289,14 +298,15 @@ class SaleorOrder(_Saleor):
     )
     user_email: str | None = Field(None, alias="userEmail")
     user: SaleorUser | None = None
-    channel: ChannelRef
+    channel: OrderChannel
     checkout_id: str | None = Field(None, alias="checkoutId")
     total: TaxedAmount
     undiscounted_total: GrossOnly = Field(alias="undiscountedTotal")
     subtotal: TaxedAmount
     shipping_price: TaxedAmount = Field(alias="shippingPrice")
-    # The shipping price before discounts (nullable on 3.20): a shipping voucher's discount
-    # shows here once its voucher is deleted (`voucher` becomes null).
+    # The shipping price before discounts, as entered (net where the channel enters prices
+    # without tax; nullable on 3.20): a shipping voucher's discount shows here once its voucher
+    # is deleted (`voucher` becomes null).
     undiscounted_shipping_price: Amount | None = Field(None, alias="undiscountedShippingPrice")
     voucher_code: str | None = Field(None, alias="voucherCode")
     voucher: OrderVoucher | None = None
