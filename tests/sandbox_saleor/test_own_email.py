@@ -78,3 +78,28 @@ async def test_an_empty_own_address_falls_back_to_the_users(
     )
     data = read["data"]
     assert data["checkout"]["email"] == data["order"]["userEmail"] == "ann@example.com"
+
+
+@pytest.mark.parametrize("version", [OLDEST_VERSION, CURRENT_VERSION])
+async def test_a_signed_in_shoppers_order_stores_the_address_the_version_stores(
+    sandbox: SaleorSandbox, version: str
+) -> None:
+    """`checkoutComplete` stores `CheckoutInfo.get_customer_email()` as the order's
+    `user_email` (saleor/checkout/complete_checkout.py): the account's address at 3.20.119
+    (`user.email if user else checkout.email`, saleor/checkout/fetch.py), the checkout's since
+    saleor/saleor#17753. Read once the account is gone, the stored one shows."""
+    sandbox.version = version
+    ann = await sandbox.create_customer("ann@example.com", is_confirmed=True)
+    product = sandbox.store.create_product("Fig", [VariantSpec(sku="FIG", price=Decimal(2))])
+    checkout = await sandbox.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="gift@example.com", customer=ann
+    )
+    order = await sandbox.complete_checkout(checkout)
+    await sandbox.delete_customer(ann)
+    read = await sandbox.execute(
+        "query($o: ID!) { order(id: $o) { userEmail user { email } } }",
+        {"o": order.global_id},
+        app=STAFF,
+    )
+    stored = "ann@example.com" if version == OLDEST_VERSION else "gift@example.com"
+    assert read["data"]["order"] == {"userEmail": stored, "user": None}

@@ -22,7 +22,7 @@ from .stock_moves import allocate, allocates
 from .store_base import NotFound
 from .store_customers import keep_in_address_book
 from .store_orders import StoreOrders
-from .versions import CURRENT_VERSION
+from .versions import CURRENT_VERSION, shows_own_email
 
 # Saleor's defaults (saleor/settings.py, each an environment variable of that name).
 ANONYMOUS_CHECKOUTS_TIMEDELTA = timedelta(days=30)
@@ -269,7 +269,9 @@ class StoreCheckouts(StoreOrders):
             channel=channel.slug,
             lines=lines,
             user=user,
-            email=current.email,
+            # `CheckoutInfo.get_customer_email` (saleor/checkout/fetch.py): the buyer's account
+            # address before saleor/saleor#17753 (`shows_own_email`), the checkout's since.
+            email=current.email if user is None or shows_own_email(version) else user.email,
             shipping_price=voucher.shipping_price,
             discounts=voucher.discounts,
             voucher_code=voucher.code,
