@@ -125,8 +125,10 @@ async def test_gift_cards_come_off_the_total_alone(
     # The net is lowered in proportion: 9.60 / (29.60 / 24.07).
     assert read["total"]["net"]["amount"] == 7.81
     assert read["undiscountedTotal"]["gross"]["amount"] == 29.6
-    # The undiscounted total's tax is the subtotal's and shipping's, not the lowered total's.
-    assert read["undiscountedTotal"]["net"]["amount"] == 24.07
+    # Not lowered by the gift card either. Its net is the lines' undiscounted net plus the base
+    # shipping price as entered, untaxed (`_create_order_from_checkout` adds that Money to net
+    # and gross alike): 20.00 + 5.00.
+    assert read["undiscountedTotal"]["net"]["amount"] == 25.0
     assert read["discounts"] == []
 
 
@@ -182,7 +184,8 @@ async def test_a_checkout_paid_with_a_gift_card_becomes_an_order_net_of_it(
 
 
 SHIPPING = """query($id: ID!) { order(id: $id) {
-    shippingPrice { gross { amount } net { amount } } undiscountedShippingPrice { amount } } }"""
+    shippingPrice { gross { amount } net { amount } } undiscountedShippingPrice { amount }
+    undiscountedTotal { gross { amount } } } }"""
 
 
 async def test_the_undiscounted_shipping_price_is_the_base_as_entered(
@@ -192,7 +195,7 @@ async def test_the_undiscounted_shipping_price_is_the_base_as_entered(
     types.py `resolve_undiscounted_shipping_price`): the shipping method's price as entered,
     before vouchers (saleor/checkout/complete_checkout.py `base_checkout_undiscounted_delivery_
     price`), net where the channel enters prices without tax, whose tax comes on top
-    (`calculate_flat_rate_tax`)."""
+    (`calculate_flat_rate_tax`); `undiscountedTotal` adds it as it is."""
     store = sandbox.store
     mug = store.create_product("Mug", [VariantSpec(sku="MUG", price=30)]).variants[0]
     app = await sandbox.install_app(f"http://{APP_HOST}/api/manifest")
@@ -215,9 +218,12 @@ async def test_the_undiscounted_shipping_price_is_the_base_as_entered(
         {
             "shippingPrice": {"gross": {"amount": 9.0}, "net": {"amount": 7.2}},
             "undiscountedShippingPrice": {"amount": 10.0},
+            "undiscountedTotal": {"gross": {"amount": 40.0}},
         },
         {
             "shippingPrice": {"gross": {"amount": 11.25}, "net": {"amount": 9.0}},
             "undiscountedShippingPrice": {"amount": 10.0},
+            # The base as entered, net here, added to the gross untaxed.
+            "undiscountedTotal": {"gross": {"amount": 40.0}},
         },
     ]

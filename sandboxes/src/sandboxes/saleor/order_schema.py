@@ -34,6 +34,11 @@ from .reading import InChannel, read_field, reads
 from .versions import shows_own_email
 
 
+def _undiscounted_net(line: OrderLine) -> Decimal:
+    """A line's undiscounted unit price, net."""
+    return (line.undiscounted_unit_price_gross / (1 + line.tax_rate)).quantize(Decimal("0.01"))
+
+
 def resolve_order(root: Any, info: Info, id: str | None = None) -> Order | None:
     """saleor/graphql/order/schema.py `resolve_order`: `from_global_id_or_error(id, Order)`
     refuses a malformed id or one whose pk is neither an integer nor a UUID ("Invalid ID: ….
@@ -143,18 +148,18 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
     ) -> Callable[..., Any]:
         return reads(lambda source: TaxedMoney.of(net(source), gross(source), source.currency))
 
-    def undiscounted_shipping_gross(source: Order) -> Decimal:
-        # A shipping voucher or a manual discount lowered the shipping price (`shipping_part`).
-        return source.shipping_price_gross + sum(
-            (d.shipping_part for d in source.discounts), Decimal(0)
-        )
-
     def undiscounted_total(source: Order) -> TaxedMoney:
-        gross = source.undiscounted_subtotal_gross + undiscounted_shipping_gross(source)
-        # Its tax is the subtotal's and the shipping's (the total's is lowered by gift cards).
-        before_gift_cards = source.subtotal_gross + source.shipping_price_gross
-        tax = before_gift_cards - (source.subtotal_net + source.shipping_price_net)
-        return TaxedMoney.of(gross - tax, gross, source.currency)
+        # An order placed from a checkout: its lines' undiscounted totals plus the base
+        # shipping price as entered, a plain amount added to net and gross alike
+        # (saleor/checkout/complete_checkout.py `_create_order_from_checkout`:
+        # `sum(line.undiscounted_total_price) + undiscounted_base_shipping_price`). A draft
+        # recalculated by Saleor taxes that shipping (saleor/tax/calculations/order.py
+        # `_set_order_totals`), which the sandbox does not model.
+        lines = source.lines
+        net = sum((_undiscounted_net(ln) * ln.quantity for ln in lines), Decimal(0))
+        base = source.undiscounted_base_shipping_price
+        gross = source.undiscounted_subtotal_gross + base
+        return TaxedMoney.of(net + base, gross, source.currency)
 
     return {
         "number": reads(lambda source: str(source.number)),
@@ -218,9 +223,6 @@ def order_line_resolvers() -> dict[str, Callable[..., Any]]:
 
         return reads(resolve)
 
-    def undiscounted_net(line: OrderLine) -> Decimal:
-        return (line.undiscounted_unit_price_gross / (1 + line.tax_rate)).quantize(Decimal("0.01"))
-
     def variant(source: tuple[OrderLine, Order], info: Info) -> InChannel | None:
         line, order = source
         store = api_context(info).store
@@ -254,7 +256,7 @@ def order_line_resolvers() -> dict[str, Callable[..., Any]]:
             )
         ),
         "undiscountedUnitPrice": line_money(
-            undiscounted_net, lambda ln: ln.undiscounted_unit_price_gross
+            _undiscounted_net, lambda ln: ln.undiscounted_unit_price_gross
         ),
         "unitDiscount": reads(
             lambda source: Money.of(
@@ -266,7 +268,7 @@ def order_line_resolvers() -> dict[str, Callable[..., Any]]:
         ),
         "totalPrice": line_money(lambda ln: ln.total_net, lambda ln: ln.total_gross),
         "undiscountedTotalPrice": line_money(
-            lambda ln: undiscounted_net(ln) * ln.quantity,
+            lambda ln: _undiscounted_net(ln) * ln.quantity,
             lambda ln: ln.undiscounted_unit_price_gross * ln.quantity,
         ),
         "variant": variant,
