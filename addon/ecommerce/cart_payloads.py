@@ -9,10 +9,10 @@ from pydantic import SecretStr
 
 from addon.ecommerce import restore_tokens
 from addon.ecommerce.amounts import money
+from addon.ecommerce.checkout_schemas import SaleorCheckout
 from addon.ecommerce.links import fill_url
 from addon.ecommerce.payloads import NO_OPT_IN, OptInPolicy, customer_ref, mailchimp_id, top_level
 from addon.ecommerce.sale_payloads import unit_price
-from addon.ecommerce.saleor_schemas import SaleorCheckout
 from addon.mailchimp import CartInput, CartLineInput, CartPatch, CustomerPatch
 
 

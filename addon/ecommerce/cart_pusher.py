@@ -17,6 +17,7 @@ from addon.ecommerce import cart_payloads, cart_payment, payloads, restore
 from addon.ecommerce.cart_audience import CartNotSent, post_joining
 from addon.ecommerce.cart_payment import CART_PAID_NOTE
 from addon.ecommerce.channel_presence import another_channel, ensure_listed
+from addon.ecommerce.checkout_schemas import SaleorCheckout
 from addon.ecommerce.customer_stores import buyers_belong
 from addon.ecommerce.failures import without_address
 from addon.ecommerce.fingerprints import cart_body, fingerprint
@@ -24,7 +25,6 @@ from addon.ecommerce.models import EntityKind, Fingerprint
 from addon.ecommerce.publication import purchasable
 from addon.ecommerce.record_states import CART_CONVERTED, CART_CONVERTED_NOTE, converted_cart
 from addon.ecommerce.sale_sender import SaleSender
-from addon.ecommerce.saleor_schemas import SaleorCheckout
 from addon.mailchimp import CartInput, ForgottenEmailNotSubscribed, subscriber_hash
 from addon.privacy.erased import Erased, erased_among
 from addon.subscriptions.checkout_consent import CheckoutConsent, queue_checkout_consent

@@ -16,10 +16,11 @@ from typing import Any
 from pydantic import SecretStr
 
 from addon.ecommerce import cart_payloads, payloads, sale_payloads
+from addon.ecommerce.checkout_schemas import SaleorCheckout
 from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions
 from addon.ecommerce.models import HIDDEN_VARIANT, Fingerprint, hidden_variants
 from addon.ecommerce.orphans import line_ref
-from addon.ecommerce.saleor_schemas import SaleorCheckout, SaleorOrder
+from addon.ecommerce.saleor_schemas import SaleorOrder
 from addon.mailchimp import (
     CartInput,
     CustomerInput,

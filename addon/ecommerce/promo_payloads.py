@@ -216,15 +216,11 @@ def _for_shipping(order: SaleorOrder, order_level: bool, on_lines: bool) -> bool
     below the undiscounted one (an ENTIRE_ORDER voucher leaves shipping alone; a manual discount,
     which also takes its share of it, replaces such a voucher's discount). The undiscounted
     price is the base as entered (`undiscounted_base_shipping_price`), so it is compared with
-    the price as the channel enters prices: net where they are entered without tax, whose tax
-    comes on top (a 10 % voucher on 5.00 entered net, taxed 25 %, leaves 5.63 gross)."""
+    the price as the channel enters prices (`shipping_as_entered`: net where they are entered
+    without tax; a 10 % voucher on 5.00 entered net, taxed 25 %, leaves 5.63 gross)."""
     if order.voucher is not None:
         return order.voucher.type == "SHIPPING"
     before = order.undiscounted_shipping_price
     if not order_level or on_lines or before is None:
         return False
-    entry = order.channel.tax_configuration
-    paid = order.shipping_price.gross.amount
-    if entry is not None and not entry.prices_entered_with_tax and order.shipping_price.tax:
-        paid -= order.shipping_price.tax.amount  # the net
-    return paid < before.amount
+    return order.shipping_as_entered < before.amount

@@ -11,54 +11,47 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from addon.ecommerce.links import checked_template
 from addon.ecommerce.promo_models import PromoOffer
+from addon.ecommerce.saleor_schemas import Amount, SaleorModel
 
 
-class _Saleor(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
-
-
-class _Slug(_Saleor):
+class _Slug(SaleorModel):
     slug: str
 
 
-class _Amount(_Saleor):
-    amount: Decimal
-
-
-class _MetadataItem(_Saleor):
+class _MetadataItem(SaleorModel):
     key: str
     value: str
 
 
-class VoucherListing(_Saleor):
+class VoucherListing(SaleorModel):
     channel: _Slug
     discount_value: Decimal = Field(alias="discountValue")
     currency: str
-    min_spent: _Amount | None = Field(None, alias="minSpent")
+    min_spent: Amount | None = Field(None, alias="minSpent")
 
 
-class VoucherCode(_Saleor):
+class VoucherCode(SaleorModel):
     id: str
     code: str | None = None
     used: int | None = 0
     is_active: bool | None = Field(True, alias="isActive")
 
 
-class _CodeEdge(_Saleor):
+class _CodeEdge(SaleorModel):
     node: VoucherCode
 
 
-class _PageInfo(_Saleor):
+class _PageInfo(SaleorModel):
     has_next_page: bool = Field(False, alias="hasNextPage")
     end_cursor: str | None = Field(None, alias="endCursor")
 
 
-class VoucherCodes(_Saleor):
+class VoucherCodes(SaleorModel):
     page_info: _PageInfo = Field(default_factory=_PageInfo, alias="pageInfo")
     edges: list[_CodeEdge] = Field(default_factory=list)
 
 
-class SaleorVoucher(_Saleor):
+class SaleorVoucher(SaleorModel):
     id: str
     name: str | None = None
     type: Literal["SHIPPING", "ENTIRE_ORDER", "SPECIFIC_PRODUCT"]

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from addon.db.types import utcnow
 from addon.ecommerce.cart_models import CartRestoreKey
-from addon.ecommerce.saleor_schemas import SaleorCheckout
+from addon.ecommerce.checkout_schemas import SaleorCheckout
 from addon.errors import BadRequest, ErrorCode
 from addon.services import Services
 

@@ -111,6 +111,16 @@ def fulfillment_status(order: SaleorOrder) -> str | None:
 _UNSHIPPED = frozenset({"UNCONFIRMED", "UNFULFILLED", "CANCELED"})
 
 
+def _shipping_off(order: SaleorOrder, base: Decimal) -> Decimal:
+    """What discounts took off the shipping price entered as `base`: compared in the terms it
+    was entered in (`shipping_as_entered`), then taken to gross at the shipping's own rate, as
+    the lines' discounts are (none known once shipping is free: left as entered)."""
+    entered = order.shipping_as_entered
+    off = max(base - entered, Decimal(0))
+    gross = order.shipping_price.gross.amount
+    return off * gross / entered if entered and entered != gross else off
+
+
 def _iso(value: Any) -> str:
     return str(value.isoformat())
 
@@ -220,15 +230,14 @@ def order_input(
     tax = sum((m.tax.amount for m in (order.subtotal, order.shipping_price) if m.tax), Decimal(0))
     # What the discounts took off: each line's (its share of order-level ones included), and
     # the shipping's. Not the undiscounted total less the value in one: Saleor adds the base
-    # shipping price to both its net and gross (saleor/checkout/complete_checkout.py
+    # shipping price as entered to both its net and gross (saleor/checkout/complete_checkout.py
     # `_create_order` at 3.20.119), untaxed where prices are entered without tax, which would
     # count the shipping's tax as a discount taken back.
     lines_before = sum(
         (line.undiscounted_total_price.gross.amount for line in order.lines), Decimal(0)
     )
-    shipping_before = order.undiscounted_total.gross.amount - lines_before
-    discount = sum((line_discount(line) for line in order.lines), Decimal(0)) + max(
-        shipping_before - order.shipping_price.gross.amount, Decimal(0)
+    discount = sum((line_discount(line) for line in order.lines), Decimal(0)) + _shipping_off(
+        order, order.undiscounted_total.gross.amount - lines_before
     )
     # Less what was refunded, as Mailchimp for WooCommerce does (its order total less
     # `get_total_refunded()`).

@@ -13,30 +13,30 @@ from pydantic import BaseModel, ConfigDict, Field
 from addon.ecommerce.preorder import PreorderData, PreorderThreshold
 
 
-class _Saleor(BaseModel):
+class SaleorModel(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
 
 
-class Amount(_Saleor):
+class Amount(SaleorModel):
     amount: Decimal
 
 
-class TaxedAmount(_Saleor):
+class TaxedAmount(SaleorModel):
     currency: str = ""
     gross: Amount
     tax: Amount | None = None
 
 
-class GrossOnly(_Saleor):
+class GrossOnly(SaleorModel):
     gross: Amount
 
 
-class Country(_Saleor):
+class Country(SaleorModel):
     code: str
     country: str = ""
 
 
-class SaleorAddress(_Saleor):
+class SaleorAddress(SaleorModel):
     first_name: str = Field("", alias="firstName")
     last_name: str = Field("", alias="lastName")
     company_name: str = Field("", alias="companyName")
@@ -49,7 +49,7 @@ class SaleorAddress(_Saleor):
     phone: str | None = None
 
 
-class SaleorChannel(_Saleor):
+class SaleorChannel(SaleorModel):
     id: str | None = None
     slug: str
     name: str = ""
@@ -61,14 +61,14 @@ class SaleorChannel(_Saleor):
     store_metadata: dict[str, str] | None = Field(None, alias="storeMetadata")
 
 
-class ChannelRef(_Saleor):
+class ChannelRef(SaleorModel):
     id: str | None = None
     slug: str
     name: str = ""
     currency_code: str = Field("", alias="currencyCode")
 
 
-class PriceEntry(_Saleor):
+class PriceEntry(SaleorModel):
     prices_entered_with_tax: bool = Field(True, alias="pricesEnteredWithTax")
 
 
@@ -77,21 +77,21 @@ class OrderChannel(ChannelRef):
     tax_configuration: PriceEntry | None = Field(None, alias="taxConfiguration")
 
 
-class NamedRef(_Saleor):
+class NamedRef(SaleorModel):
     name: str = ""
 
 
-class IdRef(_Saleor):
+class IdRef(SaleorModel):
     id: str
 
 
-class TransactionEventRef(_Saleor):
+class TransactionEventRef(SaleorModel):
     type: str
     psp_reference: str | None = Field(None, alias="pspReference")
     amount: Amount | None = None
 
 
-class OrderTransaction(_Saleor):
+class OrderTransaction(SaleorModel):
     """A payment app's transaction of an order: what it refunded, and whether it ever charged
     (a refund staff record by hand is a transaction of a refund alone: `payment_state.py`)."""
 
@@ -100,65 +100,65 @@ class OrderTransaction(_Saleor):
     events: list[TransactionEventRef] = Field(default_factory=list)
 
 
-class Image(_Saleor):
+class Image(SaleorModel):
     url: str
 
 
-class ListingChannel(_Saleor):
+class ListingChannel(SaleorModel):
     slug: str
     id: str | None = None  # asked where the channel must be the store's (`channel_presence`)
     is_active: bool = Field(True, alias="isActive")  # asked by `ProductPublication`
 
 
-class ChannelListing(_Saleor):
+class ChannelListing(SaleorModel):
     channel: ListingChannel
     price: Amount | None = None
     preorder_threshold: PreorderThreshold | None = Field(None, alias="preorderThreshold")
 
 
-class AttributeRef(_Saleor):
+class AttributeRef(SaleorModel):
     slug: str | None = None  # nullable on Saleor 3.20
     name: str | None = None
 
 
-class AttributeValue(_Saleor):
+class AttributeValue(SaleorModel):
     name: str | None = None
 
 
-class SelectedAttribute(_Saleor):
+class SelectedAttribute(SaleorModel):
     attribute: AttributeRef
     values: list[AttributeValue] = Field(default_factory=list)
 
 
-class StockLevel(_Saleor):
+class StockLevel(SaleorModel):
     quantity: int = 0
     quantity_allocated: int = Field(0, alias="quantityAllocated")
 
 
-class VariantMedia(_Saleor):
+class VariantMedia(SaleorModel):
     type: str = "IMAGE"
     url: str
 
 
-class NetAndGross(_Saleor):
+class NetAndGross(SaleorModel):
     net: Amount
     gross: Amount
 
 
-class VariantPricing(_Saleor):
+class VariantPricing(SaleorModel):
     """`VariantPricingInfo`: the price with a catalogue promotion off."""
 
     price: NetAndGross | None = None
 
 
-class ProductPricing(_Saleor):
+class ProductPricing(SaleorModel):
     """`ProductPricingInfo`: whether the channel's storefront shows prices with tax (its tax
     configuration for the channel's default country)."""
 
     display_gross_prices: bool = Field(True, alias="displayGrossPrices")
 
 
-class SaleorVariant(_Saleor):
+class SaleorVariant(SaleorModel):
     id: str
     name: str = ""
     sku: str | None = None
@@ -172,7 +172,7 @@ class SaleorVariant(_Saleor):
     pricing: VariantPricing | None = None
 
 
-class ProductPublication(_Saleor):
+class ProductPublication(SaleorModel):
     """A product's `ProductChannelListing`: how it is offered in one channel."""
 
     channel: ListingChannel
@@ -182,7 +182,7 @@ class ProductPublication(_Saleor):
     available_for_purchase_at: datetime | None = Field(None, alias="availableForPurchaseAt")
 
 
-class SaleorProduct(_Saleor):
+class SaleorProduct(SaleorModel):
     id: str
     name: str
     slug: str
@@ -200,7 +200,7 @@ class SaleorProduct(_Saleor):
     pricing: ProductPricing | None = None  # None when not sold in the channel
 
 
-class SaleorUser(_Saleor):
+class SaleorUser(SaleorModel):
     id: str
     email: str
     first_name: str = Field("", alias="firstName")
@@ -211,18 +211,18 @@ class SaleorUser(_Saleor):
     last_login: datetime | None = Field(None, alias="lastLogin")  # a customer's last sign-in
 
 
-class LineVariant(_Saleor):
+class LineVariant(SaleorModel):
     id: str
     product: IdRef
 
 
-class LineDiscount(_Saleor):
+class LineDiscount(SaleorModel):
     total: Amount
     type: str = "VOUCHER"  # SALE, VOUCHER, MANUAL, PROMOTION, ORDER_PROMOTION
     value_type: str = Field("FIXED", alias="valueType")
 
 
-class SaleorOrderLine(_Saleor):
+class SaleorOrderLine(SaleorModel):
     id: str
     quantity: int
     total_price: GrossOnly = Field(alias="totalPrice")
@@ -241,26 +241,26 @@ class SaleorOrderLine(_Saleor):
     discounts: list[LineDiscount] | None = None
 
 
-class OrderDiscount(_Saleor):
+class OrderDiscount(SaleorModel):
     amount: Amount
     type: str = "VOUCHER"  # SALE, VOUCHER, MANUAL, PROMOTION, ORDER_PROMOTION
     value_type: str = Field("FIXED", alias="valueType")
 
 
-class OrderVoucher(_Saleor):
+class OrderVoucher(SaleorModel):
     id: str
     type: str = "ENTIRE_ORDER"  # SHIPPING, ENTIRE_ORDER, SPECIFIC_PRODUCT
     discount_value_type: str = Field("FIXED", alias="discountValueType")
 
 
-class SaleorFulfillment(_Saleor):
+class SaleorFulfillment(SaleorModel):
     fulfillment_order: int = Field(0, alias="fulfillmentOrder")
     status: str
     tracking_number: str = Field("", alias="trackingNumber")
     created: datetime
 
 
-class OrderEventRef(_Saleor):
+class OrderEventRef(SaleorModel):
     """One of an order's events (`Order.events`, MANAGE_ORDERS): what happened, and when.
     Both nullable in Saleor's schema."""
 
@@ -275,7 +275,7 @@ PLACED_FROM_DRAFT = "PLACED_FROM_DRAFT"
 ENDED_EVENTS = ("CANCELED", "EXPIRED")
 
 
-class SaleorOrder(_Saleor):
+class SaleorOrder(SaleorModel):
     id: str
     number: str
     created: datetime
@@ -342,6 +342,17 @@ class SaleorOrder(_Saleor):
         return self._first(self.status) if self.status in ENDED_EVENTS else None
 
     @property
+    def shipping_as_entered(self) -> Decimal:
+        """The shipping price in the terms the channel enters prices: net where they are
+        entered without tax (the tax comes on top), else gross; what the base as entered
+        (`undiscountedShippingPrice`, the shipping part of `undiscountedTotal`) compares with."""
+        entry = self.channel.tax_configuration
+        price = self.shipping_price
+        if entry is None or entry.prices_entered_with_tax or price.tax is None:
+            return price.gross.amount
+        return price.gross.amount - price.tax.amount
+
+    @property
     def shipment_cancelled(self) -> datetime | None:
         """When a shipment was last cancelled (`fulfillmentCancel` records FULFILLMENT_CANCELED:
         saleor/order/actions.py `cancel_fulfillment`); None: never."""
@@ -349,51 +360,20 @@ class SaleorOrder(_Saleor):
         return max(dates, default=None)
 
 
-class CartProduct(_Saleor):
-    id: str
-    # Its publication (`publication.py`): a cart leaves out what customers cannot buy.
-    channel_listings: list[ProductPublication] | None = Field(None, alias="channelListings")
-
-
-class CartVariant(_Saleor):
-    id: str
-    product: CartProduct
-
-
-class SaleorCheckoutLine(_Saleor):
-    quantity: int
-    total_price: TaxedAmount = Field(alias="totalPrice")
-    variant: CartVariant
-
-
-class SaleorCheckout(_Saleor):
-    id: str
-    token: str
-    email: str | None = None
-    user: SaleorUser | None = None
-    billing_address: SaleorAddress | None = Field(None, alias="billingAddress")
-    channel: ChannelRef
-    total_price: TaxedAmount = Field(alias="totalPrice")
-    shipping_price: TaxedAmount = Field(alias="shippingPrice")
-    attribution: dict[str, str] | None = None
-    consent: dict[str, str] | None = None
-    lines: list[SaleorCheckoutLine]
-
-
-class PlacedOrder(_Saleor):
+class PlacedOrder(SaleorModel):
     status: str
     channel: ChannelRef
 
 
-class _PlacedEdge(_Saleor):
+class _PlacedEdge(SaleorModel):
     node: PlacedOrder
 
 
-class _Placed(_Saleor):
+class _Placed(SaleorModel):
     edges: list[_PlacedEdge]
 
 
-class ShopperChannels(_Saleor):
+class ShopperChannels(SaleorModel):
     """A customer and their orders' channels (`customer_order_channels.graphql`)."""
 
     id: str

@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from addon.ecommerce import payloads
+from addon.ecommerce.checkout_schemas import SaleorCheckout
 from addon.ecommerce.fingerprints import cart_body
-from addon.ecommerce.saleor_schemas import SaleorCheckout
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 

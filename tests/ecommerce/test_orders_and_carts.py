@@ -11,7 +11,8 @@ from sqlalchemy import select
 from addon.ecommerce.models import EcommerceSettings, EntityKind, SyncStatus
 from addon.jobs.worker import Worker
 from sandboxes.saleor.store_checkouts import LineSpec
-from tests.ecommerce.conftest import Shop
+from sandboxes.saleor.voucher_models import VoucherType
+from tests.ecommerce.conftest import CHANNEL, Shop
 
 
 async def test_customer_and_email_change_follow_the_user(shop: Shop) -> None:
@@ -106,6 +107,31 @@ async def test_order_status_changes_map_to_mailchimp_statuses(shop: Shop) -> Non
     assert (refunded.financial_status, refunded.order_total) == ("refunded", 0.0)
     # each status change is one PATCH of the order's fields
     assert shop.writes().count(f"PATCH /orders/{order.id}") == 4
+
+
+async def test_a_shipping_discount_on_prices_entered_net_counts_with_its_tax(
+    shop: Shop,
+) -> None:
+    """Saleor's undiscounted shipping is the base as entered (`undiscounted_base_shipping_price`,
+    net here, added untaxed to `undiscountedTotal`): 10.00 with 5.00 off leaves 5.00 net, 6.25
+    gross at 25 %. The discount is 5.00 net, 6.25 gross like the lines'; compared with the gross
+    price the base would say 3.75."""
+    store = shop.saleor.store
+    store.tax_configuration(CHANNEL).prices_entered_with_tax = False
+    product = await shop.product("Quince", "10.00")
+    await shop.saleor.vouchers.create(
+        "Post", ["POST"], channels={CHANNEL: 5}, type=VoucherType.SHIPPING
+    )
+    order = await shop.saleor.vouchers.create_order(
+        "POST",
+        lines=[shop.saleor.order_line(product.variants[0], 1)],
+        shipping_price=Decimal("10.00"),
+        shipping_tax_rate=Decimal("0.25"),
+        email="quince@example.com",
+    )
+    await shop.drain()
+    mc = shop.orders()[str(order.number)]
+    assert (mc.shipping_total, mc.discount_total) == (6.25, 6.25)
 
 
 async def test_gift_cards_are_payments_not_discounts(shop: Shop) -> None:
