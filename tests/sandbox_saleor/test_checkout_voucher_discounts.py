@@ -100,3 +100,28 @@ async def test_without_legacy_propagation_the_lines_keep_the_vouchers_own_kind(
         (PERCENT, Decimal(10), Decimal(2)),
         (PERCENT, Decimal(10), Decimal("0.50")),
     ]
+
+
+async def test_at_3_20_a_line_level_percentage_is_stored_as_the_checkouts_unit_by_unit_amount(
+    sandbox: SaleorSandbox,
+) -> None:
+    """3.20.119 stores `checkout.discount_amount`: `get_products_voucher_discount`, each unit's
+    15 % rounded half up (0.165 -> 0.17, three times), while the line lost 15 % of its total
+    (`calculate_line_discount_amount_from_voucher`: 0.495 -> 0.50). Since 3.21.0 the lines'
+    discounts are what is stored, so the two agree."""
+    sandbox.version = OLDEST_VERSION
+    store = sandbox.store
+    channel = store.default_channel().slug
+    pea = store.create_product("Pea", [VariantSpec(sku="PEA", price=Decimal("1.10"))])
+    await sandbox.vouchers.create(
+        "Peas", ["PEAS"], channels={channel: 15}, type=VoucherType.SPECIFIC_PRODUCT,
+        value_type=PERCENT,
+    )  # fmt: skip
+    checkout: Checkout = await sandbox.create_checkout(
+        lines=[LineSpec(pea.variants[0].id, 3)], shipping_price=Decimal("1"), email="a@x.test"
+    )
+    add_promo_code(store, checkout, "PEAS")
+    order = await sandbox.complete_checkout(checkout)
+    assert _vouchers(order) == [(DiscountValueType.FIXED, Decimal("0.51"), Decimal("0.51"))]
+    [line] = order.lines
+    assert line.total_gross == Decimal("2.80")

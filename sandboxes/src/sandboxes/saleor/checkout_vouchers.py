@@ -306,7 +306,9 @@ def order_voucher(
     else:
         apply_line_level(voucher, code.code, kind, value, lines, None, places)
         legacy = store.channels[checkout.channel_id].use_legacy_line_discount_propagation_for_order
-        answer.discounts += placed_line_voucher(store, voucher, code.code, lines, version, legacy)
+        answer.discounts += placed_line_voucher(
+            store, voucher, code.code, lines, version, legacy, places
+        )
     voucher.count_use(code, email)
     answer.code = code.code
     return answer
@@ -331,6 +333,7 @@ def placed_line_voucher(
     lines: list[OrderLine],
     version: str,
     legacy: bool,
+    places: int,
 ) -> list[OrderDiscount]:
     """A line-level voucher's record on an order placed from a checkout, `lines` already carrying
     it (`apply_line_level`). At 3.20.119 one OrderDiscount, FIXED, of the amount
@@ -344,12 +347,28 @@ def placed_line_voucher(
     on_lines = checkout_line_voucher_on_lines(version)
     if not carried or (on_lines and not legacy):
         return []
+    if on_lines:
+        amount = sum((line.voucher_off for line in carried), ZERO)
+    else:
+        # The checkout's voucher discount (`checkout.discount_amount`): each unit's, rounded
+        # half up, summed (saleor/discount/utils/voucher.py `get_products_voucher_discount` at
+        # 3.20.119), where the lines' totals lost a percentage of each line's total: 15 % of
+        # 3 x 1.10 is 0.51 here, 0.50 off the line.
+        amount = sum((_units_off(line, voucher, places) for line in carried), ZERO)
     for line in carried:
         line.voucher_value_type, line.voucher_value = (
             DiscountValueType.FIXED.value,
             line.voucher_off,
         )
-    amount = sum((line.voucher_off for line in carried), ZERO)
     value = carried[0].voucher_off if on_lines else amount
     fields = placed_voucher_fields(voucher, code)
     return [store.new_discount(amount, in_prices=True, value=value, **fields)]
+
+
+def _units_off(line: OrderLine, voucher: Voucher, places: int) -> Decimal:
+    """What a line-level voucher takes off the line's units one by one (`apply_line_level` set
+    its kind and value on the line): the one unit of an apply-once-per-order voucher as it is."""
+    if voucher.apply_once_per_order:
+        return line.voucher_off
+    kind = DiscountValueType(line.voucher_value_type)
+    return discount_amount(kind, line.voucher_value, line.unit_price_gross, places) * line.quantity

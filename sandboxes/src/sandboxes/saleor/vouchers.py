@@ -306,7 +306,7 @@ class SandboxVouchers:
             if legacy_propagation is None:
                 legacy_propagation = chan.use_legacy_line_discount_propagation_for_order
             discounts += placed_line_voucher(
-                self.store, voucher, code, lines, self.sandbox.version, legacy_propagation
+                self.store, voucher, code, lines, self.sandbox.version, legacy_propagation, places
             )
         voucher.count_use(voucher_code, email)
         return await self.sandbox.create_order(
