@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.order_models import DiscountValueType, OrderDiscountType
+from sandboxes.saleor.order_models import DiscountValueType, OrderDiscountType, OrderOrigin
 from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.saleor.store_checkouts import LineSpec
 
@@ -227,3 +227,39 @@ async def test_the_undiscounted_shipping_price_is_the_base_as_entered(
             "undiscountedTotal": {"gross": {"amount": 40.0}},
         },
     ]
+
+
+BY_ORIGIN = """query($id: ID!) { order(id: $id) { shippingTaxRate
+    undiscountedShippingPrice { amount }
+    undiscountedTotal { gross { amount } net { amount } } } }"""
+
+
+async def test_the_undiscounted_total_adds_shipping_as_each_origin_has_it(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient, fake_app: Any
+) -> None:
+    """Prices entered net, shipping 10.00 at 25 %, a line of 30.00 untaxed: placed from a
+    checkout, the base as it is, on net and gross (`_create_order_from_checkout`); a draft's
+    recalculated with the base taxed (`_set_order_totals`: 10.00 net, 12.50 gross); an
+    import's, its shipping price, whose net is its base (`order_bulk_create.py`)."""
+    store = sandbox.store
+    store.tax_configuration(store.default_channel().slug).prices_entered_with_tax = False
+    mug = store.create_product("Mug", [VariantSpec(sku="MUG", price=30)]).variants[0]
+    app = await sandbox.install_app(f"http://{APP_HOST}/api/manifest")
+    read = {}
+    for origin in (OrderOrigin.CHECKOUT, OrderOrigin.DRAFT, OrderOrigin.BULK_CREATE):
+        order = store.create_order(
+            lines=[store.order_line_for(mug, 1)],
+            email="ann@example.com",
+            shipping_price=Decimal("10"),
+            shipping_tax_rate=Decimal("0.25"),
+            origin=origin,
+        )
+        body = await gql(client, BY_ORIGIN, {"id": order.global_id}, token=app.auth_token)
+        read[origin] = body["data"]["order"]
+    assert {o: r["undiscountedTotal"] for o, r in read.items()} == {
+        OrderOrigin.CHECKOUT: {"gross": {"amount": 40.0}, "net": {"amount": 40.0}},
+        OrderOrigin.DRAFT: {"gross": {"amount": 42.5}, "net": {"amount": 40.0}},
+        OrderOrigin.BULK_CREATE: {"gross": {"amount": 42.5}, "net": {"amount": 40.0}},
+    }
+    assert all(r["undiscountedShippingPrice"] == {"amount": 10.0} for r in read.values())
+    assert all(r["shippingTaxRate"] == 0.25 for r in read.values())

@@ -206,6 +206,7 @@ class OrderEventType(StrEnum):
     EXPIRED = "EXPIRED"
     NOTE_ADDED = "NOTE_ADDED"
     FULFILLMENT_CANCELED = "FULFILLMENT_CANCELED"
+    FULFILLMENT_FULFILLED_ITEMS = "FULFILLMENT_FULFILLED_ITEMS"
 
 
 class OrderEvent(Node):
@@ -243,6 +244,7 @@ class Order(WithMetadata):
     # vouchers and manual discounts: Saleor's `undiscounted_base_shipping_price`
     # (`undiscountedShippingPrice`), set when the order is made (`create_order`).
     undiscounted_base_shipping_price: Decimal = Decimal("0")
+    shipping_tax_rate: Decimal = Decimal("0")  # a fraction (`Order.shippingTaxRate`)
     shipping_method_name: str | None = None
     discounts: list[OrderDiscount] = Field(default_factory=list)
     voucher_code: str | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
 
@@ -20,7 +20,7 @@ from .metadata_schema import metadata_resolvers
 from .models import Address, Customer
 from .money import Money, TaxedMoney
 from .order_discounts import line_discounts
-from .order_models import Order, OrderEvent, OrderLine
+from .order_models import Order, OrderEvent, OrderLine, OrderOrigin
 from .payment_models import TransactionItem
 from .payments import (
     granted_refund_total,
@@ -31,12 +31,15 @@ from .payments import (
     total_refunded,
 )
 from .reading import InChannel, read_field, reads
+from .taxes import flat_rate_tax
 from .versions import shows_own_email
 
 
-def _undiscounted_net(line: OrderLine) -> Decimal:
-    """A line's undiscounted unit price, net."""
-    return (line.undiscounted_unit_price_gross / (1 + line.tax_rate)).quantize(Decimal("0.01"))
+def _undiscounted_net(line: OrderLine, quantity: int = 1) -> Decimal:
+    """The net of a line's undiscounted price of `quantity` units (of its unit price: 1, of its
+    total: the line's quantity), rounded half up once (`quantize_price`)."""
+    gross = line.undiscounted_unit_price_gross * quantity
+    return (gross / (1 + line.tax_rate)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def resolve_order(root: Any, info: Info, id: str | None = None) -> Order | None:
@@ -148,18 +151,26 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
     ) -> Callable[..., Any]:
         return reads(lambda source: TaxedMoney.of(net(source), gross(source), source.currency))
 
-    def undiscounted_total(source: Order) -> TaxedMoney:
-        # An order placed from a checkout: its lines' undiscounted totals plus the base
-        # shipping price as entered, a plain amount added to net and gross alike
-        # (saleor/checkout/complete_checkout.py `_create_order_from_checkout`:
-        # `sum(line.undiscounted_total_price) + undiscounted_base_shipping_price`). A draft
-        # recalculated by Saleor taxes that shipping (saleor/tax/calculations/order.py
-        # `_set_order_totals`), which the sandbox does not model.
+    def undiscounted_total(source: Order, info: Info) -> TaxedMoney:
+        """The lines' undiscounted totals plus the undiscounted shipping, as each origin has
+        it: placed from a checkout, the base as entered, a plain amount added to net and gross
+        alike (saleor/checkout/complete_checkout.py `_create_order_from_checkout`); a draft's,
+        recalculated, that base taxed at the shipping's rate as the channel enters prices
+        (saleor/tax/calculations/order.py `_set_order_totals`); an import's, its shipping price
+        (saleor/graphql/order/bulk_mutations/order_bulk_create.py)."""
         lines = source.lines
-        net = sum((_undiscounted_net(ln) * ln.quantity for ln in lines), Decimal(0))
+        net = sum((_undiscounted_net(ln, ln.quantity) for ln in lines), Decimal(0))
+        gross = source.undiscounted_subtotal_gross
         base = source.undiscounted_base_shipping_price
-        gross = source.undiscounted_subtotal_gross + base
-        return TaxedMoney.of(net + base, gross, source.currency)
+        if source.origin is OrderOrigin.BULK_CREATE:
+            ship_net, ship_gross = source.shipping_price_net, source.shipping_price_gross
+        elif source.origin is OrderOrigin.DRAFT:
+            entered_with_tax = api_context(info).store.prices_entered_with_tax(source.channel_id)
+            taxed = flat_rate_tax(base, source.shipping_tax_rate * 100, entered_with_tax)
+            ship_net, ship_gross = (a.quantize(source.step, ROUND_HALF_UP) for a in taxed)
+        else:
+            ship_net = ship_gross = base
+        return TaxedMoney.of(net + ship_net, gross + ship_gross, source.currency)
 
     return {
         "number": reads(lambda source: str(source.number)),
@@ -192,7 +203,8 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
         "total": taxed(lambda o: o.total_net, lambda o: o.total_gross),
         "subtotal": taxed(lambda o: o.subtotal_net, lambda o: o.subtotal_gross),
         "shippingPrice": taxed(lambda o: o.shipping_price_net, lambda o: o.shipping_price_gross),
-        "undiscountedTotal": reads(undiscounted_total),
+        "undiscountedTotal": undiscounted_total,
+        "shippingTaxRate": reads(lambda source: float(source.shipping_tax_rate)),
         # saleor/graphql/order/types.py `resolve_undiscounted_shipping_price`: the base price
         # as entered (`undiscounted_base_shipping_price`), net where prices are entered net.
         "undiscountedShippingPrice": reads(
@@ -268,7 +280,7 @@ def order_line_resolvers() -> dict[str, Callable[..., Any]]:
         ),
         "totalPrice": line_money(lambda ln: ln.total_net, lambda ln: ln.total_gross),
         "undiscountedTotalPrice": line_money(
-            lambda ln: _undiscounted_net(ln) * ln.quantity,
+            lambda ln: _undiscounted_net(ln, ln.quantity),
             lambda ln: ln.undiscounted_unit_price_gross * ln.quantity,
         ),
         "variant": variant,

@@ -36,6 +36,8 @@ class SandboxFulfillments(SandboxOrderEdits):
         ``order_fulfilled``, the same at tag 3.20.119 and commit 723cd4e)."""
         current = self.store.get_order(order.id)
         fulfillment = create_fulfillment(self.store.next_id, current, tracking_number, quantities)
+        # `order_fulfilled`: `events.fulfillment_fulfilled_items_event` (approved at once).
+        self.store.record_order_event(current, OrderEventType.FULFILLMENT_FULFILLED_ITEMS)
         back, out = ship(current, fulfillment.lines, self.store.variants.get, utcnow())
         await self._stock_events(back=back, out=out)
         if fulfillment.tracking_number:

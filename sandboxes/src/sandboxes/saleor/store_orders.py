@@ -8,12 +8,13 @@ import uuid
 from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .cursors import Ordering
 from .ids import InvalidGlobalId, from_global_id, to_global_id
 from .models import Address, CreationWrites, Customer, ProductVariant, SortWrites, utcnow
+from .money import currency_places
 from .order_discounts import spread_order_discounts
 from .order_models import (
     Order,
@@ -107,7 +108,9 @@ class StoreOrders(StoreCatalog):
             shipping_price, shipping_tax_rate * 100, self.prices_entered_with_tax(chan.id)
         )
         voucher_shipping = sum((d.shipping_part for d in discounts if d.in_prices), Decimal(0))
-        cent = Decimal("0.01")
+        # `quantize_price`: to the currency's places, half up (the `prices` library's default).
+        step = Decimal(1).scaleb(-currency_places(chan.currency_code))
+        net, gross = (a.quantize(step, ROUND_HALF_UP) for a in (net, gross))
         # The sandbox's own key is the number (unique in a Saleor, as the UUID Saleor keys it
         # by): an order is found in Mailchimp under it (the app's order ids), as in Saleor.
         number = next(self._order_numbers)
@@ -116,6 +119,9 @@ class StoreOrders(StoreCatalog):
         # (saleor/checkout/complete_checkout.py `origin=OrderOrigin.CHECKOUT`), unless given.
         default = OrderOrigin.DRAFT if status is OrderStatus.DRAFT else OrderOrigin.CHECKOUT
         origin = fields.pop("origin", default)
+        # `orderBulkCreate` stores the shipping's net as its base, whatever the entry
+        # (saleor/graphql/order/bulk_mutations/order_bulk_create.py).
+        base = net if origin is OrderOrigin.BULK_CREATE else shipping_price + voucher_shipping
         order = Order(
             id=number,
             number=number,
@@ -124,9 +130,10 @@ class StoreOrders(StoreCatalog):
             user_email=email or (user.email if user else None),
             lines=list(lines),
             currency=chan.currency_code,
-            shipping_price_gross=gross.quantize(cent),
-            shipping_price_net=net.quantize(cent),
-            undiscounted_base_shipping_price=shipping_price + voucher_shipping,
+            shipping_price_gross=gross,
+            shipping_price_net=net,
+            shipping_tax_rate=shipping_tax_rate,
+            undiscounted_base_shipping_price=base,
             shipping_method_name=shipping_method_name,
             discounts=list(discounts),
             voucher_code=voucher_code,
