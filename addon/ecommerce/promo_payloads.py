@@ -215,12 +215,12 @@ def _for_shipping(order: SaleorOrder, order_level: bool, on_lines: bool) -> bool
     order shows: an order-level VOUCHER discount, no line with the code, and a shipping price
     below the undiscounted one (an ENTIRE_ORDER voucher leaves shipping alone; a manual discount,
     which also takes its share of it, replaces such a voucher's discount). The undiscounted
-    price is the base as entered (`undiscounted_base_shipping_price`), so it is compared with
-    the price as the channel enters prices (`shipping_as_entered`: net where they are entered
-    without tax; a 10 % voucher on 5.00 entered net, taxed 25 %, leaves 5.63 gross)."""
+    price is the base as entered, so it is compared taxed where prices are entered without tax
+    (`undiscounted_shipping_gross`: a 10 % voucher on 5.00 entered net, taxed 25 %, leaves
+    5.63 gross, above the base but below its 6.25)."""
     if order.voucher is not None:
         return order.voucher.type == "SHIPPING"
-    before = order.undiscounted_shipping_price
+    before = order.undiscounted_shipping_gross
     if not order_level or on_lines or before is None:
         return False
-    return order.shipping_as_entered < before.amount
+    return order.shipping_price.gross.amount < before

@@ -97,9 +97,8 @@ def fulfillment_status(order: SaleorOrder) -> str | None:
         return "shipped"
     cancelled = order.shipment_cancelled
     if order.status == "PARTIALLY_FULFILLED":
-        shipped_since = cancelled is None or any(
-            f.status == "FULFILLED" and f.created > cancelled for f in order.fulfillments
-        )
+        shipped = order.last_shipped
+        shipped_since = cancelled is None or (shipped is not None and shipped > cancelled)
         return "partially_shipped" if shipped_since else ""
     if order.status in _UNSHIPPED and any(f.status == "CANCELED" for f in order.fulfillments):
         return ""
@@ -111,14 +110,15 @@ def fulfillment_status(order: SaleorOrder) -> str | None:
 _UNSHIPPED = frozenset({"UNCONFIRMED", "UNFULFILLED", "CANCELED"})
 
 
-def _shipping_off(order: SaleorOrder, base: Decimal) -> Decimal:
-    """What discounts took off the shipping price entered as `base`: compared in the terms it
-    was entered in (`shipping_as_entered`), then taken to gross at the shipping's own rate, as
-    the lines' discounts are (none known once shipping is free: left as entered)."""
-    entered = order.shipping_as_entered
-    off = max(base - entered, Decimal(0))
+def _shipping_off(order: SaleorOrder, lines_before: Decimal) -> Decimal:
+    """What discounts took off the shipping, gross: its undiscounted price as gross
+    (`undiscounted_shipping_gross`) less the price paid. Where Saleor does not say it (3.20),
+    what `undiscountedTotal` adds for it, less the lines' undiscounted totals."""
     gross = order.shipping_price.gross.amount
-    return off * gross / entered if entered and entered != gross else off
+    before = order.undiscounted_shipping_gross
+    if before is None:
+        before = order.undiscounted_total.gross.amount - lines_before
+    return max(before - gross, Decimal(0))
 
 
 def _iso(value: Any) -> str:
@@ -229,15 +229,15 @@ def order_input(
     value = order.subtotal.gross.amount + order.shipping_price.gross.amount
     tax = sum((m.tax.amount for m in (order.subtotal, order.shipping_price) if m.tax), Decimal(0))
     # What the discounts took off: each line's (its share of order-level ones included), and
-    # the shipping's. Not the undiscounted total less the value in one: Saleor adds the base
-    # shipping price as entered to both its net and gross (saleor/checkout/complete_checkout.py
-    # `_create_order` at 3.20.119), untaxed where prices are entered without tax, which would
-    # count the shipping's tax as a discount taken back.
+    # the shipping's. Not the undiscounted total less the value in one: for an order placed
+    # from a checkout Saleor adds the base shipping price as entered to both its net and gross
+    # (saleor/checkout/complete_checkout.py `_create_order_from_checkout`), untaxed where
+    # prices are entered without tax, which would count the shipping's tax as a discount.
     lines_before = sum(
         (line.undiscounted_total_price.gross.amount for line in order.lines), Decimal(0)
     )
     discount = sum((line_discount(line) for line in order.lines), Decimal(0)) + _shipping_off(
-        order, order.undiscounted_total.gross.amount - lines_before
+        order, lines_before
     )
     # Less what was refunded, as Mailchimp for WooCommerce does (its order total less
     # `get_total_refunded()`).

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from addon.ecommerce.amounts import quantize
 from addon.ecommerce.preorder import PreorderData, PreorderThreshold
 
 
@@ -308,6 +309,7 @@ class SaleorOrder(SaleorModel):
     # without tax; nullable on 3.20): a shipping voucher's discount shows here once its voucher
     # is deleted (`voucher` becomes null).
     undiscounted_shipping_price: Amount | None = Field(None, alias="undiscountedShippingPrice")
+    shipping_tax_rate: Decimal = Field(Decimal(0), alias="shippingTaxRate")  # a fraction
     voucher_code: str | None = Field(None, alias="voucherCode")
     voucher: OrderVoucher | None = None
     discounts: list[OrderDiscount] = Field(default_factory=list)
@@ -342,22 +344,38 @@ class SaleorOrder(SaleorModel):
         return self._first(self.status) if self.status in ENDED_EVENTS else None
 
     @property
-    def shipping_as_entered(self) -> Decimal:
-        """The shipping price in the terms the channel enters prices: net where they are
-        entered without tax (the tax comes on top), else gross; what the base as entered
-        (`undiscountedShippingPrice`, the shipping part of `undiscountedTotal`) compares with."""
+    def undiscounted_shipping_gross(self) -> Decimal | None:
+        """`undiscountedShippingPrice`, the base price as entered on every path (Saleor's
+        `undiscounted_base_shipping_price`; null on 3.20 at times), as gross: where the channel
+        enters prices without tax, taxed at the order's shipping rate, rounded half up as
+        Saleor taxes it (saleor/tax/calculations/__init__.py `calculate_flat_rate_tax`). The
+        channel's setting is read now: one changed since the order was placed misreads it."""
+        base = self.undiscounted_shipping_price
+        if base is None:
+            return None
         entry = self.channel.tax_configuration
-        price = self.shipping_price
-        if entry is None or entry.prices_entered_with_tax or price.tax is None:
-            return price.gross.amount
-        return price.gross.amount - price.tax.amount
+        if entry is None or entry.prices_entered_with_tax:
+            return base.amount
+        currency = self.total.currency or self.channel.currency_code
+        return quantize(base.amount * (1 + self.shipping_tax_rate), currency)
+
+    def _last(self, event_type: str) -> datetime | None:
+        return max((e.date for e in self.events if e.type == event_type and e.date), default=None)
 
     @property
     def shipment_cancelled(self) -> datetime | None:
         """When a shipment was last cancelled (`fulfillmentCancel` records FULFILLMENT_CANCELED:
         saleor/order/actions.py `cancel_fulfillment`); None: never."""
-        dates = [e.date for e in self.events if e.type == "FULFILLMENT_CANCELED" and e.date]
-        return max(dates, default=None)
+        return self._last("FULFILLMENT_CANCELED")
+
+    @property
+    def last_shipped(self) -> datetime | None:
+        """When items were last shipped: FULFILLMENT_FULFILLED_ITEMS, recorded when a shipment
+        is made or approved (saleor/order/actions.py `order_fulfilled`, which an approval runs
+        too, a shipment's `created` staying its request's); else the newest shipment's
+        creation."""
+        shipped = [f.created for f in self.fulfillments if f.status == "FULFILLED"]
+        return self._last("FULFILLMENT_FULFILLED_ITEMS") or max(shipped, default=None)
 
 
 class PlacedOrder(SaleorModel):

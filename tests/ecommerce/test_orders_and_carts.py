@@ -6,10 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from addon.ecommerce.models import EcommerceSettings, EntityKind, SyncStatus
 from addon.jobs.worker import Worker
+from sandboxes.saleor.order_models import OrderOrigin
 from sandboxes.saleor.store_checkouts import LineSpec
 from sandboxes.saleor.voucher_models import VoucherType
 from tests.ecommerce.conftest import CHANNEL, Shop
@@ -109,18 +111,19 @@ async def test_order_status_changes_map_to_mailchimp_statuses(shop: Shop) -> Non
     assert shop.writes().count(f"PATCH /orders/{order.id}") == 4
 
 
+@pytest.mark.parametrize(("off", "shipping", "discount"), [(5, 6.25, 6.25), (10, 0.0, 12.5)])
 async def test_a_shipping_discount_on_prices_entered_net_counts_with_its_tax(
-    shop: Shop,
+    shop: Shop, off: int, shipping: float, discount: float
 ) -> None:
     """Saleor's undiscounted shipping is the base as entered (`undiscounted_base_shipping_price`,
-    net here, added untaxed to `undiscountedTotal`): 10.00 with 5.00 off leaves 5.00 net, 6.25
-    gross at 25 %. The discount is 5.00 net, 6.25 gross like the lines'; compared with the gross
-    price the base would say 3.75."""
+    net here): 10.00, 12.50 with its 25 % tax. 5.00 off leaves 5.00 net, 6.25 gross: 6.25 off
+    gross, like the lines' discounts (compared with the gross paid, the net base would say
+    3.75); all of it off, free shipping, 12.50."""
     store = shop.saleor.store
     store.tax_configuration(CHANNEL).prices_entered_with_tax = False
     product = await shop.product("Quince", "10.00")
     await shop.saleor.vouchers.create(
-        "Post", ["POST"], channels={CHANNEL: 5}, type=VoucherType.SHIPPING
+        "Post", ["POST"], channels={CHANNEL: off}, type=VoucherType.SHIPPING
     )
     order = await shop.saleor.vouchers.create_order(
         "POST",
@@ -131,7 +134,31 @@ async def test_a_shipping_discount_on_prices_entered_net_counts_with_its_tax(
     )
     await shop.drain()
     mc = shop.orders()[str(order.number)]
-    assert (mc.shipping_total, mc.discount_total) == (6.25, 6.25)
+    assert (mc.shipping_total, mc.discount_total) == (shipping, discount)
+
+
+@pytest.mark.parametrize(
+    "origin", [OrderOrigin.CHECKOUT, OrderOrigin.DRAFT, OrderOrigin.BULK_CREATE]
+)
+async def test_undiscounted_shipping_entered_net_is_no_discount_whatever_the_origin(
+    shop: Shop, origin: OrderOrigin
+) -> None:
+    """Each origin's `undiscountedTotal` adds the shipping its own way (a checkout's untaxed
+    base, a draft's taxed, an import's its price): read from it, a draft's or an import's
+    shipping tax would count as a discount. `undiscountedShippingPrice` is the base on all."""
+    shop.saleor.store.tax_configuration(CHANNEL).prices_entered_with_tax = False
+    product = await shop.product("Quince", "10.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)],
+        shipping_price=Decimal("10.00"),
+        shipping_tax_rate=Decimal("0.25"),
+        email="quince@example.com",
+        origin=origin,
+        paid=True,
+    )
+    await shop.drain()
+    mc = shop.orders()[str(order.number)]
+    assert (mc.shipping_total, mc.discount_total) == (12.5, 0.0)
 
 
 async def test_gift_cards_are_payments_not_discounts(shop: Shop) -> None:
