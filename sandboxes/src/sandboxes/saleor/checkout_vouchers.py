@@ -307,7 +307,7 @@ def order_voucher(
         apply_line_level(voucher, code.code, kind, value, lines, None, places)
         legacy = store.channels[checkout.channel_id].use_legacy_line_discount_propagation_for_order
         answer.discounts += placed_line_voucher(
-            store, voucher, code.code, lines, version, legacy, places
+            store, voucher, code.code, lines, version, legacy, places, held[1]
         )
     voucher.count_use(code, email)
     answer.code = code.code
@@ -334,6 +334,7 @@ def placed_line_voucher(
     version: str,
     legacy: bool,
     places: int,
+    checkout_amount: Decimal | None = None,
 ) -> list[OrderDiscount]:
     """A line-level voucher's record on an order placed from a checkout, `lines` already carrying
     it (`apply_line_level`). At 3.20.119 one OrderDiscount, FIXED, of the amount
@@ -347,6 +348,7 @@ def placed_line_voucher(
     on_lines = checkout_line_voucher_on_lines(version)
     if not carried or (on_lines and not legacy):
         return []
+    amount: Decimal | None
     if on_lines:
         amount = sum((line.voucher_off for line in carried), ZERO)
     else:
@@ -354,7 +356,10 @@ def placed_line_voucher(
         # half up, summed (saleor/discount/utils/voucher.py `get_products_voucher_discount` at
         # 3.20.119), where the lines' totals lost a percentage of each line's total: 15 % of
         # 3 x 1.10 is 0.51 here, 0.50 off the line.
-        amount = sum((_units_off(line, voucher, places) for line in carried), ZERO)
+        # `checkout_amount`: the checkout's own, where the order is placed from one.
+        amount = checkout_amount
+        if amount is None:
+            amount = sum((_units_off(line, voucher, places) for line in carried), ZERO)
     for line in carried:
         line.voucher_value_type, line.voucher_value = (
             DiscountValueType.FIXED.value,
