@@ -26,6 +26,7 @@ from .context import ApiContext
 from .executor import SandboxExecutor
 from .models import SandboxApp
 from .permissions import Viewer
+from .query_cost import MAXIMUM_COST, query_cost
 from .reading import default_resolver
 from .sandbox_base import is_coroutine
 from .sandbox_tokens import SandboxTokens
@@ -54,6 +55,12 @@ class SandboxApi(SandboxTokens, SandboxWebhooks):
             return 400, {"errors": [_format_error(exc)]}
         if errors:
             return 400, {"errors": [_format_error(e) for e in errors]}
+        cost = query_cost(sandbox_schema(self.version), document, variables)
+        if cost > MAXIMUM_COST:  # `query_cost.py`: refused before it runs
+            extensions = {"cost": {"requestedQueryCost": cost, "maximumAvailable": MAXIMUM_COST}}
+            message = f"The query exceeds the maximum cost of {MAXIMUM_COST}. Actual cost is {cost}"
+            error = GraphQLError(message, extensions=extensions)
+            return 400, {"errors": [_format_error(error)], "extensions": extensions}
         context = ApiContext(
             self.store, viewer or self.viewer_for_token(token), saleor_version=self.version
         )
