@@ -23,9 +23,10 @@ import orjson
 from starlette.responses import Response
 
 from . import json_body
+from .batch_models import Batch, BatchOperation, BatchResult
 from .bodies import BodyIn
 from .errors import internal_error, json_parse_error, not_found, too_many_requests
-from .models import Batch, BatchOperation, BatchResult, LoggedRequest
+from .models import LoggedRequest
 from .routing import ApiRequest, ApiResult, Router, paginate
 from .state import AccountData
 

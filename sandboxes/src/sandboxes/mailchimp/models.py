@@ -19,13 +19,12 @@ from pydantic import (
     model_serializer,
 )
 
-from .bodies import BodyIn, refuse_null
+from .bodies import BodyIn
 
 MemberStatus = Literal[
     "subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived"
 ]
 InterestType = Literal["checkboxes", "dropdown", "radio", "hidden"]
-BatchStatus = Literal["pending", "preprocessing", "started", "finalizing", "finished"]
 
 # `Field(exclude_if=…)` came with pydantic 2.12; the project allows older ones, which get the
 # same answers from a wrap serializer (twice the cost of an order's dump: it walks the output
@@ -367,40 +366,6 @@ class Cart(BaseModel):
     lines: list[Line] = Field(default_factory=list)
     created_at: str
     updated_at: str
-
-
-class BatchOperation(BodyIn):
-    """One operation of ``POST /batches``, validated as it is submitted (strictly, as the
-    spec's `postBatches_request.operations` types it) and kept as it is."""
-
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-    path: str
-    params: dict[str, Any] = Field(default_factory=dict)
-    body: str = ""
-    operation_id: str | None = None
-    _null = refuse_null("operation_id")
-
-
-class BatchResult(BaseModel):
-    status_code: int
-    operation_id: str | None
-    response: str
-
-
-class Batch(OmitsUnset):
-    omit_when_unset = ("completed_at",)
-
-    id: str
-    status: BatchStatus = "pending"
-    total_operations: int
-    finished_operations: int = 0
-    errored_operations: int = 0
-    submitted_at: str
-    completed_at: str = omitted_when_unset()
-    response_body_url: str = ""
-    operations: list[BatchOperation] = Field(default_factory=list, exclude=True)
-    results: list[BatchResult] = Field(default_factory=list, exclude=True)
-    cancelled: bool = Field(default=False, exclude=True)
 
 
 class LoggedRequest(BaseModel):

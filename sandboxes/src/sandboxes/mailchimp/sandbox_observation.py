@@ -6,9 +6,9 @@ notifications, its batches)."""
 
 from __future__ import annotations
 
+from .batch_models import Batch
 from .models import (
     AudienceList,
-    Batch,
     Cart,
     Customer,
     ListWebhook,

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from .batch_models import Batch
 from .models import (
     AudienceList,
-    Batch,
     Cart,
     Customer,
     Interest,
