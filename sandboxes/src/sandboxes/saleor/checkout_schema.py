@@ -16,7 +16,7 @@ from .context import Info, api_context
 from .ids import InvalidGlobalId, checked_global_id
 from .metadata_schema import metadata_resolvers
 from .models import Checkout, CheckoutLine, Customer
-from .money import Money, TaxedMoney, currency_places
+from .money import Money, TaxedMoney, currency_step
 from .reading import InChannel
 from .store import SaleorStore
 from .store_base import NotFound
@@ -89,7 +89,7 @@ def _line_total(info: Info, view: CheckoutLineView) -> Decimal:
 def _line_price(info: Info, view: CheckoutLineView) -> Decimal:
     """`calculate_base_line_unit_price`: the line's total over its quantity, rounded."""
     total = _line_total(info, view)
-    step = Decimal(1).scaleb(-currency_places(_checkout_currency(info, view.checkout)))
+    step = currency_step(_checkout_currency(info, view.checkout))
     return (total / max(view.line.quantity, 1)).quantize(step, ROUND_HALF_UP)
 
 

@@ -49,7 +49,7 @@ class Money:
 
     @classmethod
     def _made(cls, amount: Decimal | float, currency: str) -> Money:
-        step = Decimal(1).scaleb(-currency_places(currency))
+        step = currency_step(currency)
         return cls(currency=currency, amount=float(Decimal(amount).quantize(step)))
 
 
@@ -108,6 +108,11 @@ def currency_places(currency: str) -> int:
     `validate_price_precision` (saleor/graphql/core/validators/__init__.py) read: 2 for most,
     0 for JPY, 3 for KWD."""
     return _places(currency.upper())
+
+
+def currency_step(currency: str) -> Decimal:
+    """The currency's smallest amount (`quantize_price` rounds to it): 0.01, 1 for JPY."""
+    return Decimal(1).scaleb(-currency_places(currency))
 
 
 @functools.cache

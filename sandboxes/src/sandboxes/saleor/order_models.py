@@ -15,7 +15,7 @@ from pydantic import Field
 
 from .ids import to_global_id
 from .models import Address, CreationWrites, Node, SortWrites, WithMetadata, utcnow
-from .money import currency_places
+from .money import currency_step
 from .payment_models import GrantedRefund as GrantedRefund
 from .payment_models import OrderAuthorizeStatus as OrderAuthorizeStatus
 from .payment_models import OrderChargeStatus as OrderChargeStatus
@@ -320,7 +320,7 @@ class Order(WithMetadata):
     @property
     def step(self) -> Decimal:
         """The currency's smallest amount (saleor/core/prices.py `quantize_price`)."""
-        return Decimal(1).scaleb(-currency_places(self.currency))
+        return currency_step(self.currency)
 
     @property
     def global_id(self) -> str:

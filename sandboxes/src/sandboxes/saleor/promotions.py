@@ -30,7 +30,7 @@ from pydantic import Field
 
 from .context import Info, api_context
 from .models import Node, ProductVariant, utcnow
-from .money import currency_places
+from .money import currency_step
 from .versions import has_discounted_price_updated
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class PromotionRule(Node):
     def discount(self, price: Decimal, currency: str) -> Decimal:
         if self.reward_value_type is RewardValueType.FIXED:
             return min(self.reward_value, price)
-        step = Decimal(1).scaleb(-currency_places(currency))
+        step = currency_step(currency)
         return (price * self.reward_value / 100).quantize(step, ROUND_HALF_UP)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from .checkout_payments import CheckoutAuthorizeStatus, authorize_status, has_money
 from .checkout_vouchers import checkout_prices, order_voucher
 from .models import Checkout, CheckoutLine, CheckoutTransaction, Customer, utcnow
-from .money import currency_places
+from .money import currency_step
 from .order_models import Order, OrderStatus
 from .payment_actions import adopt_transaction
 from .payments import update_order_amounts
@@ -193,7 +193,7 @@ class StoreCheckouts(StoreOrders):
 
     def _currency_step(self, checkout: Checkout) -> Decimal:
         currency = self.channels[checkout.channel_id].currency_code
-        return Decimal(1).scaleb(-currency_places(currency))
+        return currency_step(currency)
 
     def checkout_subtotal(self, checkout: Checkout) -> Decimal:
         """The lines' totals with the checkout's voucher (`checkout_vouchers.checkout_prices`)."""

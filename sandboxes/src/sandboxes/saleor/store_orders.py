@@ -14,7 +14,7 @@ from typing import Any
 from .cursors import Ordering
 from .ids import InvalidGlobalId, from_global_id, to_global_id
 from .models import Address, CreationWrites, Customer, ProductVariant, SortWrites, utcnow
-from .money import currency_places
+from .money import currency_step
 from .order_discounts import spread_order_discounts
 from .order_models import (
     Order,
@@ -109,7 +109,7 @@ class StoreOrders(StoreCatalog):
         )
         voucher_shipping = sum((d.shipping_part for d in discounts if d.in_prices), Decimal(0))
         # `quantize_price`: to the currency's places, half up (the `prices` library's default).
-        step = Decimal(1).scaleb(-currency_places(chan.currency_code))
+        step = currency_step(chan.currency_code)
         net, gross = (a.quantize(step, ROUND_HALF_UP) for a in (net, gross))
         # The sandbox's own key is the number (unique in a Saleor, as the UUID Saleor keys it
         # by): an order is found in Mailchimp under it (the app's order ids), as in Saleor.
