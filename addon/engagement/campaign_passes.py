@@ -114,11 +114,7 @@ class CampaignPasses:
                 logger.warning("Campaign row %s is gone from Mailchimp: not read", row_id)
                 async with self.writes, self.services.db.transaction() as session:
                     if closing:
-                        await session.execute(
-                            update(EngagementCampaign)
-                            .where(EngagementCampaign.id == row_id)
-                            .values(activity_until=now, pass_until=None, pass_offset=0)
-                        )
+                        await store.close_campaign(session, row_id, now)
                     await self._one_done(session)
 
     async def _pass(self, reads: CampaignReads, row_id: int, now: datetime) -> None:

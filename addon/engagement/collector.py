@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.repository import AudienceRepository
@@ -224,11 +224,7 @@ class Collector:
             if gone:  # deleted in Mailchimp: nothing more to read of them
                 async with self.services.db.transaction() as session:
                     for row_id, (_, sent_on) in gone.items():
-                        await session.execute(
-                            update(EngagementCampaign)
-                            .where(EngagementCampaign.id == row_id)
-                            .values(activity_until=sent_on + interval)
-                        )
+                        await store.close_campaign(session, row_id, sent_on + interval)
             async with self.services.db.session() as session:
                 campaigns = list(
                     await session.scalars(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, exists, select, update
@@ -87,6 +88,16 @@ def _defaults() -> dict[str, Any]:
         "pass_offset": 0,
         "orders_offset": 0,
     }
+
+
+async def close_campaign(session: AsyncSession, row_id: int, until: datetime) -> None:
+    """A campaign left as counted up to `until`, its interval's end: nothing more is read of
+    it (its closing pass is done or cannot be, `collector._closing_passes`)."""
+    await session.execute(
+        update(EngagementCampaign)
+        .where(EngagementCampaign.id == row_id)
+        .values(activity_until=until, pass_until=None, pass_offset=0)
+    )
 
 
 def apply_report(row: EngagementCampaign, report: CampaignReport) -> None:
