@@ -248,7 +248,7 @@ FEATURES: tuple[Feature, ...] = (
         "E-commerce: a variant's sale price as soon as Saleor stores it (registered by the app)",
         DISCOUNTED_PRICE_UPDATED_SINCE,
         _webhooks("registered/ecommerce_discounted_prices"),
-        "A product's changes are read again two minutes after the last (Saleor's "
+        "A product's changes are read again two and ten minutes after the first (Saleor's "
         "recalculation sends nothing); a promotion's own are re-priced two and ten minutes after",
     ),
     Feature(
