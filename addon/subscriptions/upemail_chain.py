@@ -128,7 +128,7 @@ async def _move_under_way(
             and move.email != event.email
             and abs(move.received_at - event.received_at) <= MOVE_GRACE
         ):
-            due.append(run_after or utcnow())
+            due.append(run_after)
     return min(due, default=None)
 
 
