@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.models import EntityKind, SyncStatus
-from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.repository import LedgerRepository
 
 
@@ -22,7 +22,6 @@ async def recheck_carts(
         installation_id, channel=channel, kinds=[EntityKind.CART]
     )
     # Pending ones too: a push running now may have read its checkout before.
-    for cart in (c for c in carts if c.status in (SyncStatus.SYNCED, SyncStatus.PENDING)):
-        await enqueue_push(
-            session, installation_id, channel, EntityKind.CART, cart.saleor_id, delay=delay
-        )
+    held = (c for c in carts if c.status in (SyncStatus.SYNCED, SyncStatus.PENDING))
+    pushes = [(channel, EntityKind.CART, cart.saleor_id) for cart in held]
+    await enqueue_pushes(session, installation_id, pushes, delay=delay)
