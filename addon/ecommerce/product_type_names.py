@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import ProductTypeName
 from addon.ecommerce.reprice import push_listed_products
-from addon.ecommerce.tax_settings import TaxClassRef
+from addon.ecommerce.saleor_schemas import IdRef
 from addon.saleor.paging import read_all
 from addon.services import Services
 
@@ -43,7 +43,7 @@ class _ProductType(BaseModel):
 
     id: str
     name: str
-    tax_class: TaxClassRef | None = Field(None, alias="taxClass")
+    tax_class: IdRef | None = Field(None, alias="taxClass")
 
     @property
     def tax_class_id(self) -> str:

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from addon.ecommerce.context import Context
 from addon.ecommerce.reprice import queue_reprice_now
+from addon.ecommerce.saleor_schemas import IdRef
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.saleor.client import SaleorQueryError
 from addon.saleor.paging import read_all
@@ -68,13 +69,9 @@ class _TaxConfiguration(_Model):
     countries: list[_CountryException] = Field(default_factory=list)
 
 
-class TaxClassRef(_Model):
-    id: str
-
-
 class _Rate(_Model):
     rate: float
-    tax_class: TaxClassRef | None = Field(None, alias="taxClass")
+    tax_class: IdRef | None = Field(None, alias="taxClass")
 
 
 class _CountryRates(_Model):
@@ -160,4 +157,4 @@ async def _read_configurations(services: Services, context: Context) -> list[_Ta
     )
 
 
-__all__ = ["TaxClassRef", "channel_digest", "note_tax_settings"]
+__all__ = ["channel_digest", "note_tax_settings"]
