@@ -63,10 +63,11 @@ class SandboxFulfillments(SandboxOrderEdits):
         (`_move_order_lines_to_target_fulfillment` → `deallocate_stock`), then ORDER_UPDATED
         (`create_fulfillments_for_returned_products`)."""
         current = self.store.get_order(order.id)
+        asked = unfulfilled or {}
         never_shipped = {
-            line.id: min(line.quantity - line.quantity_fulfilled, (unfulfilled or {})[line.id])
+            line.id: min(line.quantity - line.quantity_fulfilled, asked[line.id])
             for line in current.lines
-            if line.id in (unfulfilled or {})
+            if line.id in asked
         }
         return_lines(self.store.next_id, current, unfulfilled, fulfilled)
         # What they held of lines never shipped is given back (`deallocate_stock`).
